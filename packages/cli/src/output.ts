@@ -30,7 +30,7 @@ export function printWarnings(io: Io, warnings: readonly string[]): void {
 export function table(head: string[], options: { colWidths?: (number | null)[]; colAligns?: ('left' | 'right' | 'center')[] } = {}): Table.Table {
   return new Table({
     head,
-    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
+    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1, compact: true },
     wordWrap: true,
     wrapOnWordBoundary: true,
     ...(options.colWidths ? { colWidths: options.colWidths } : {}),
@@ -39,9 +39,9 @@ export function table(head: string[], options: { colWidths?: (number | null)[]; 
 }
 
 /** Label/value lines with the labels padded to one width; continuation lines are indented. */
-export function keyValues(rows: readonly (readonly [string, string])[]): string {
+export function keyValues(rows: readonly (readonly [string, string])[], total = 98): string {
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
-  return rows.map(([k, v]) => k.padEnd(width) + v.split('\n').join('\n' + ' '.repeat(width))).join('\n') + '\n';
+  return rows.map(([k, v]) => k.padEnd(width) + wrap(v, total - width).split('\n').join('\n' + ' '.repeat(width))).join('\n') + '\n';
 }
 
 /** Ascending members as ranges: [1, 2, 3, 5, 7, 8] → "1-3,5,7-8"; "none" when empty. */
@@ -70,17 +70,32 @@ export function formatLog2(x: number): string {
 
 /** log2 of a probability bound for JSON: −∞ (probability zero) becomes null. */
 export function log2Json(x: number): number | null {
-  return Number.isFinite(x) ? Math.round(x * 100) / 100 : x > 0 ? x : null;
+  return Number.isFinite(x) ? Math.round(x * 100) / 100 : null;
 }
 
-/** "1 in 37" style reading of log2 p, for warnings. */
+/** How often a probability bound 2^log2p allows something: "as often as 1 round in 37". */
 export function oneIn(log2p: number): string {
-  if (log2p >= -0.05) return 'almost every time';
+  if (log2p >= -0.05) return 'as often as every round';
   const n = 2 ** -log2p;
-  return `about 1 in ${n < 100 ? n.toFixed(1).replace(/\.0$/, '') : Math.round(n).toLocaleString('en-US')}`;
+  return `as often as 1 round in ${n < 100 ? n.toFixed(1).replace(/\.0$/, '') : Math.round(n).toLocaleString('en-US')}`;
 }
 
 export const percent = (x: number): string => `${Number((x * 100).toFixed(2))}%`;
-export const bytesText = (n: number): string => `${n.toLocaleString('en-US')} B`;
+/** "1,784 B" below 100,000 bytes, "1,155 kB" above. */
+export const bytesText = (n: number): string => (n < 100_000 ? `${n.toLocaleString('en-US')} B` : `${Math.round(n / 1000).toLocaleString('en-US')} kB`);
 export const msText = (x: number): string => (x < 10 ? `${x.toFixed(1)} ms` : `${Math.round(x).toLocaleString('en-US')} ms`);
 export const roundMs = (x: number): number => Math.round(x * 10) / 10;
+
+/** Wraps `text` at word boundaries to `width` columns (the report must fit a 100-column terminal). */
+export function wrap(text: string, width = 98, indent = ''): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}

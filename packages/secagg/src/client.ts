@@ -14,7 +14,7 @@
  */
 import {
   AEAD_NONCE_BYTES, RingAccumulator, SHAMIR_SHARE_BYTES, aeadOpen, aeadSeal, concat, equalBytes, splitSecret, systemRandom,
-  wipe, x25519KeyPair, type Identity, type MaskStream, type RandomSource, type X25519KeyPair,
+  wipe, x25519KeyPair, X25519Secret, type Identity, type MaskStream, type RandomSource, type X25519KeyPair,
 } from '@tessera/crypto';
 import { SERVER_INDEX, type Session } from './config.js';
 import { pairwiseMaskKey, selfMaskCommitment, selfMaskKey, shareAad, shareKey, survivorsDigest } from './derive.js';
@@ -63,6 +63,8 @@ export class SecAggClient {
   #input: Uint32Array | undefined;
   #c: X25519KeyPair | undefined;
   #s: X25519KeyPair | undefined;
+  #cSecret: X25519Secret | undefined;
+  #sSecret: X25519Secret | undefined;
   #seed: Uint8Array | undefined;
   /** Neighbours whose Advertise we accepted, with their keys: our share holders. */
   readonly #adverts = new Map<number, Advertise>();
@@ -114,6 +116,7 @@ export class SecAggClient {
     if (this.#c) wipe(this.#c.secretKey);
     if (this.#s) wipe(this.#s.secretKey);
     if (this.#seed) wipe(this.#seed);
+    this.#cSecret = this.#sSecret = undefined;
     this.#held.clear();
     this.#input = undefined;
     throw error;
@@ -124,6 +127,8 @@ export class SecAggClient {
     if (this.#stage !== 'init') throw new SecAggError(ErrorCodes.STAGE_ORDER, `start() called in stage '${this.#stage}'`);
     this.#c = x25519KeyPair(this.#rng);
     this.#s = x25519KeyPair(this.#rng);
+    this.#cSecret = new X25519Secret(this.#c.secretKey);
+    this.#sSecret = new X25519Secret(this.#s.secretKey);
     this.#stage = 'advertised';
     return [sealMessage({ ...this.#header('advertise'), cPk: this.#c.publicKey, sPk: this.#s.publicKey }, this.#identity)];
   }
@@ -187,7 +192,7 @@ export class SecAggClient {
       const a = adverts.get(v)!;
       let key: Uint8Array;
       try {
-        key = shareKey(this.session, this.round, this.index, v, this.#c!.secretKey, a.cPk);
+        key = shareKey(this.session, this.round, this.index, v, this.#cSecret!, a.cPk);
       } catch (e) {
         this.#abort(ErrorCodes.MALFORMED, `member ${v}'s encryption key is unusable: ${(e as Error).message}`);
       }
@@ -212,7 +217,7 @@ export class SecAggClient {
       if (held.has(s.from)) this.#abort(ErrorCodes.DUPLICATE, `the server relayed member ${s.from}'s shares twice`);
       let plain: Uint8Array;
       try {
-        const key = shareKey(this.session, this.round, s.from, this.index, this.#c!.secretKey, a.cPk);
+        const key = shareKey(this.session, this.round, s.from, this.index, this.#cSecret!, a.cPk);
         plain = aeadOpen(key, s.nonce, s.ct, shareAad(this.session, this.round, s.from, this.index));
       } catch (e) {
         this.#abort(ErrorCodes.DECRYPT, `shares from member ${s.from} fail authentication: ${(e as Error).message}`);
@@ -227,7 +232,7 @@ export class SecAggClient {
     // Stage 3 (MaskedInput): y = x + PRG(b_u) + Σ_{v>u} PRG(s_uv) − Σ_{v<u} PRG(s_uv)  (mod 2^b).
     const streams: MaskStream[] = [{ key: selfMaskKey(this.session, this.round, this.index, this.#seed!), sign: 1 }];
     for (const v of [...held.keys()].sort((a, b) => a - b)) {
-      const key = pairwiseMaskKey(this.session, this.round, this.index, v, this.#s!.secretKey, this.#adverts.get(v)!.sPk);
+      const key = pairwiseMaskKey(this.session, this.round, this.index, v, this.#sSecret!, this.#adverts.get(v)!.sPk);
       streams.push({ key, sign: v > this.index ? 1 : -1 });
     }
     const started = performance.now(); // maskMs: PRG expansion and ring arithmetic only (key agreement is above)
@@ -303,6 +308,7 @@ export class SecAggClient {
     const out = sealMessage({ ...this.#header('unmask'), selfMaskShares, maskKeyShares }, this.#identity);
     this.#held.clear();
     wipe(this.#c!.secretKey, this.#s!.secretKey, this.#seed!);
+    this.#cSecret = this.#sSecret = undefined;
     this.#stage = 'done';
     return [out];
   }

@@ -4,7 +4,7 @@
  * "tessera/v1/…" label and bind round and parties as 32-bit big-endian integers.
  * @module
  */
-import { AEAD_KEY_BYTES, PRG_KEY_BYTES, concat, hkdf, sha256, u32be, utf8, x25519Agree } from '@tessera/crypto';
+import { AEAD_KEY_BYTES, PRG_KEY_BYTES, concat, hkdf, sha256, u32be, utf8, type X25519Secret } from '@tessera/crypto';
 import type { Session } from './config.js';
 
 const L_SHARE_KEY = utf8('tessera/v1/share-key');
@@ -16,8 +16,8 @@ const L_SIG = utf8('tessera/v1/signed-message\0');
 const L_SURVIVORS = utf8('tessera/v1/survivors');
 
 /** AEAD key for shares sent from `from` to `to`: HKDF(X25519(c_sk_from, c_pk_to)). */
-export function shareKey(session: Session, round: number, from: number, to: number, cSecret: Uint8Array, cPublicPeer: Uint8Array): Uint8Array {
-  const ikm = x25519Agree(cSecret, cPublicPeer);
+export function shareKey(session: Session, round: number, from: number, to: number, cSecret: X25519Secret, cPublicPeer: Uint8Array): Uint8Array {
+  const ikm = cSecret.agree(cPublicPeer);
   return hkdf(ikm, session.digest, concat(L_SHARE_KEY, u32be(round), u32be(from), u32be(to)), AEAD_KEY_BYTES);
 }
 
@@ -27,8 +27,8 @@ export function shareAad(session: Session, round: number, from: number, to: numb
 }
 
 /** PRG key of the pairwise mask between u and v (symmetric): HKDF(X25519(s_sk_u, s_pk_v)). */
-export function pairwiseMaskKey(session: Session, round: number, u: number, v: number, sSecret: Uint8Array, sPublicPeer: Uint8Array): Uint8Array {
-  const ikm = x25519Agree(sSecret, sPublicPeer);
+export function pairwiseMaskKey(session: Session, round: number, u: number, v: number, sSecret: X25519Secret, sPublicPeer: Uint8Array): Uint8Array {
+  const ikm = sSecret.agree(sPublicPeer);
   return hkdf(ikm, session.digest, concat(L_PAIRWISE, u32be(round), u32be(Math.min(u, v)), u32be(Math.max(u, v))), PRG_KEY_BYTES);
 }
 

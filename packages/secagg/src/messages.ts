@@ -15,7 +15,7 @@ import {
 import { PROTOCOL_VERSION, SERVER_INDEX, type Session } from './config.js';
 import { signatureInput } from './derive.js';
 import { ErrorCodes, SecAggError } from './errors.js';
-import { packedLength } from './ring.js';
+import { packedLength, paddingIsZero } from './ring.js';
 
 interface Header<T extends string> {
   readonly v: number;
@@ -146,6 +146,13 @@ const sharePairs = (v: Canonical, f: string, n: number): [number, Uint8Array][] 
   return out;
 };
 
+/** A packed ring vector of the session's length whose padding bits are zero (see ring.ts). */
+const packedVector = (v: Canonical, f: string, session: Session): Uint8Array => {
+  const data = bytes(v, f, packedLength(session.vectorLength, session.bits));
+  if (!paddingIsZero(data, session.bits, session.vectorLength)) throw malformed(`field '${f}' has non-zero padding bits`);
+  return data;
+};
+
 const FIELDS: Record<MessageType, readonly string[]> = {
   advertise: ['cPk', 'sPk'],
   'advertise-relay': ['to', 'items'],
@@ -169,7 +176,7 @@ export function parseMessage(m: Uint8Array, session: Session, maxBytes = maxMess
   const raw = decode(m, maxBytes, 'message');
   if (!isRecord(raw)) throw malformed('message is not a map');
   const type = raw.type;
-  if (typeof type !== 'string' || !(type in FIELDS)) throw malformed(`unknown message type ${typeof type === 'string' ? `'${type.slice(0, 40)}'` : typeof type}`);
+  if (typeof type !== 'string' || !Object.hasOwn(FIELDS, type)) throw malformed(`unknown message type ${typeof type === 'string' ? `'${type.slice(0, 40)}'` : typeof type}`);
   const t = type as MessageType;
   exactKeys(raw, [...HEADER, ...FIELDS[t]], `'${t}' message`);
   const v = uint(raw.v!, 'v');
@@ -195,7 +202,7 @@ export function parseMessage(m: Uint8Array, session: Session, maxBytes = maxMess
     case 'share-relay':
       return { ...header, type: t, to: to(), items: envelopes('items') };
     case 'masked':
-      return { ...header, type: t, data: bytes(raw.data!, 'data', packedLength(session.vectorLength, session.bits)) };
+      return { ...header, type: t, data: packedVector(raw.data!, 'data', session) };
     case 'consistency-request':
       return { ...header, type: t, to: to(), survivors: members(raw.survivors!, 'survivors', n) };
     case 'consistency':

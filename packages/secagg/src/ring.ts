@@ -11,6 +11,15 @@ import { SecAggError, ErrorCodes } from './errors.js';
 /** Bytes needed for `length` words of `bits` bits. */
 export const packedLength = (length: number, bits: number): number => Math.ceil((length * bits) / 8);
 
+/**
+ * Whether the unused high bits of the last byte of a packed vector are zero. `bytes` must already be
+ * packedLength(length, bits) long.
+ */
+export function paddingIsZero(bytes: Uint8Array, bits: number, length: number): boolean {
+  const used = (length * bits) % 8;
+  return used === 0 || bytes.length === 0 || bytes[bytes.length - 1]! >>> used === 0;
+}
+
 /** Throws a RangeError naming the first word that is not in [0, 2^bits). */
 export function checkRingVector(words: Uint32Array, bits: number, name = 'vector'): void {
   if (!(words instanceof Uint32Array)) throw new TypeError(`${name} must be a Uint32Array`);
@@ -54,6 +63,7 @@ export function unpackWords(bytes: Uint8Array, bits: number, length: number): Ui
   const expected = packedLength(length, bits);
   if (bytes.length !== expected)
     throw new SecAggError(ErrorCodes.MALFORMED, `packed vector is ${bytes.length} bytes, expected ${expected} for ${length} words of ${bits} bits`);
+  if (!paddingIsZero(bytes, bits, length)) throw new SecAggError(ErrorCodes.MALFORMED, 'packed vector has non-zero padding bits');
   const out = new Uint32Array(length);
   if (bits === 32) return new Uint32Array(bytes.slice().buffer);
   if (bits === 16) return Uint32Array.from(new Uint16Array(bytes.slice().buffer));
@@ -74,6 +84,5 @@ export function unpackWords(bytes: Uint8Array, bits: number, length: number): Ui
     }
     out[i] = w >>> 0;
   }
-  if (avail > 0 && byte !== 0) throw new SecAggError(ErrorCodes.MALFORMED, 'packed vector has non-zero padding bits');
   return out;
 }

@@ -14,7 +14,7 @@
  * @module
  */
 import {
-  RingAccumulator, equalBytes, reconstructSecret, x25519Agree, x25519PublicKey, type Identity, type MaskStream, type Share as ShamirShare,
+  RingAccumulator, X25519Secret, equalBytes, reconstructSecret, x25519PublicKey, type Identity, type MaskStream, type Share as ShamirShare,
 } from '@tessera/crypto';
 import { SERVER_INDEX, type Session } from './config.js';
 import { pairwiseMaskKey, selfMaskCommitment, selfMaskKey, survivorsDigest } from './derive.js';
@@ -48,7 +48,7 @@ export interface RoundResult {
 
 const STAGE_OF: Record<string, ServerStage> = { advertise: 'advertise', share: 'share', masked: 'masked', consistency: 'consistency', unmask: 'unmask' };
 // A fixed scalar used only to test advertised public keys for small order (the result is discarded).
-const PROBE_SCALAR = new Uint8Array(32).fill(0x5a);
+let probe: X25519Secret | undefined;
 
 export class SecAggServer {
   readonly session: Session;
@@ -159,7 +159,7 @@ export class SecAggServer {
         if (this.#adverts.has(u)) this.#fail(ErrorCodes.DUPLICATE, `member ${u} already advertised keys`);
         for (const [name, key] of [['cPk', m.cPk], ['sPk', m.sPk]] as const) {
           try {
-            x25519Agree(PROBE_SCALAR, key);
+            (probe ??= new X25519Secret(new Uint8Array(32).fill(0x5a))).agree(key);
           } catch {
             this.#fail(ErrorCodes.MALFORMED, `member ${u}'s ${name} is not a usable X25519 public key`);
           }
@@ -310,8 +310,9 @@ export class SecAggServer {
       if (!sameBytes(x25519PublicKey(sSecret), this.#advert(u).sPk))
         this.#abort(ErrorCodes.RECONSTRUCTION, `dropped member ${u}'s reconstructed mask key does not match its advertised public key`);
       // Survivor v added +PRG(s_uv) if u > v and −PRG(s_uv) if u < v: take it back out.
+      const secret = new X25519Secret(sSecret);
       for (const v of this.#neighboursIn(u, this.#u3set))
-        streams.push({ key: pairwiseMaskKey(session, round, u, v, sSecret, this.#advert(v).sPk), sign: u > v ? -1 : 1 });
+        streams.push({ key: pairwiseMaskKey(session, round, u, v, secret, this.#advert(v).sPk), sign: u > v ? -1 : 1 });
     }
     const acc = new RingAccumulator(session.vectorLength);
     for (const u of this.#u3) acc.addVector(unpackWords(this.#masked.get(u)!.data, session.bits, session.vectorLength));
