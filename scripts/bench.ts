@@ -1,9 +1,11 @@
 /**
  * `pnpm bench <name> [flags]`: runs a benchmark, prints a table and writes bench/results/<name>.json.
  */
+import { runDpBench } from './bench/dp.js';
+import { runNetBench } from './bench/net.js';
 import { runSecaggBench } from './bench/secagg.js';
 
-const benches: Record<string, (args: string[]) => Promise<void>> = { secagg: runSecaggBench };
+const benches: Record<string, (args: string[]) => Promise<void>> = { secagg: runSecaggBench, net: runNetBench, dp: runDpBench };
 const [name, ...args] = process.argv.slice(2);
 if (!name || name === '--help' || !(name in benches)) {
   const out = name && name !== '--help' ? process.stderr : process.stdout;

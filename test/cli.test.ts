@@ -3,40 +3,7 @@
  * way a user or a script would, and checks its exit code, stdout and stderr.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-/** The repository root (this file runs from test/dist/). */
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = 'packages/cli/dist/src/bin.js';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `tessera ...args` with a timeout; resolves with its exit code and output. */
-function tessera(args: readonly string[], timeout = 20_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: root, timeout, maxBuffer: 32 << 20 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') {
-        reject(new Error(`tessera ${args.join(' ')} did not exit normally (${error.signal ?? error.message}); stderr: ${stderr}`));
-        return;
-      }
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Parses stdout as exactly one JSON document (nothing else may be printed in --json mode). */
-function json(run: Run): any {
-  try {
-    return JSON.parse(run.stdout);
-  } catch {
-    throw new Error(`stdout is not one JSON document:\n${run.stdout.slice(0, 500)}\nstderr: ${run.stderr}`);
-  }
-}
+import { json, noStackTrace, tessera } from './tessera.js';
 
 /** The report without its timings (the only part that may differ between two runs of one seed). */
 function withoutTimings(report: any): unknown {
@@ -44,7 +11,6 @@ function withoutTimings(report: any): unknown {
   return rest;
 }
 
-const noStackTrace = (text: string): boolean => !/\n\s+at /.test(text);
 
 test('demo --seed 1 --json: valid JSON, correct, and reproducible', async (t) => {
   const [a, b] = await Promise.all([tessera(['demo', '--seed', '1', '--json']), tessera(['demo', '--seed', '1', '--json'])]);

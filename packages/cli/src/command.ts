@@ -54,23 +54,34 @@ export function configure(cmd: Command, ctx: Context, path: string): Command {
  * A subcommand of `tessera`: its summary (listed by `tessera --help`), description and examples
  * (shown by `tessera NAME --help`).
  */
-export function subcommand(ctx: Context, name: string, spec: { summary: string; description: string; examples: readonly string[] }): Command {
+export function subcommand(ctx: Context, name: string, spec: { summary: string; description: string; examples: readonly string[] }, parent = 'tessera'): Command {
   const cmd = new Command(name).summary(spec.summary).description(spec.description);
   cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  $ ${e}`).join('\n')}\n`);
-  return configure(cmd, ctx, `tessera ${name}`);
+  return configure(cmd, ctx, `${parent} ${name}`);
+}
+
+/** "tessera roster add": the names from the program down to `cmd`. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names[0] === 'tessera' ? names.join(' ') : ['tessera', ...names].join(' ');
 }
 
 /**
- * Sets the action: `run` returns the exit code; a UsageError becomes one line plus a hint and exit 2.
+ * Sets the action: `run` gets the options and the positional arguments and returns the exit code; a UsageError becomes one line plus a hint and exit 2.
  * Other errors propagate to main(), which reports them without a stack trace.
  */
-export function action<O>(cmd: Command, ctx: Context, run: (options: O) => number | Promise<number>): Command {
-  return cmd.action(async (options: O) => {
+export function action<O>(cmd: Command, ctx: Context, run: (options: O, args: readonly string[]) => number | Promise<number>): Command {
+  return cmd.action(async (...args: unknown[]) => {
+    // commander passes the positional arguments first, then the options, then the command.
+    const options = args[args.length - 2] as O;
+    const positional = args.slice(0, -2) as string[];
     try {
-      ctx.exitCode = await run(options);
+      ctx.exitCode = await run(options, positional);
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
-      ctx.io.err(`tessera ${cmd.name()}: ${e.message}\n${hint(`tessera ${cmd.name()}`)}`);
+      const path = commandPath(cmd);
+      ctx.io.err(`${path}: ${e.message}\n${hint(path)}`);
       ctx.exitCode = ExitCode.USAGE;
     }
   });

@@ -8,6 +8,11 @@ import { Command, CommanderError } from 'commander';
 import { configure, type Context } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { paramsCommand } from './commands/params.js';
+import { privacyCommand } from './commands/privacy.js';
+import { keygenCommand } from './commands/keygen.js';
+import { rosterCommand } from './commands/roster.js';
+import { coordinatorCommand } from './commands/coordinator.js';
+import { nodeCommand } from './commands/node.js';
 import { ExitCode } from './errors.js';
 import { processIo, type Io } from './output.js';
 
@@ -21,9 +26,14 @@ export function createProgram(ctx: Context): Command {
   const program = configure(new Command('tessera'), ctx, 'tessera')
     .description('Tessera: federated training of medical-imaging models across hospitals under secure aggregation.')
     .version(version, '--version', 'print the version')
-    .addHelpText('after', '\nExamples:\n  $ tessera demo --seed 1\n  $ tessera params --members 100 --dropout 0.1\n  $ tessera demo --help\n');
+    .addHelpText('after', '\nExamples:\n  $ tessera demo --seed 1\n  $ tessera params --members 100 --dropout 0.1\n  $ tessera keygen --out ./keys\n  $ tessera coordinator --config coordinator.json\n  $ tessera demo --help\n');
   program.addCommand(demoCommand(ctx));
   program.addCommand(paramsCommand(ctx));
+  program.addCommand(privacyCommand(ctx));
+  program.addCommand(keygenCommand(ctx));
+  program.addCommand(rosterCommand(ctx));
+  program.addCommand(coordinatorCommand(ctx));
+  program.addCommand(nodeCommand(ctx));
   return program;
 }
 

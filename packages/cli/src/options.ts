@@ -35,6 +35,20 @@ export function fraction(inclusive = false): (value: string) => number {
   };
 }
 
+/**
+ * A parser for a decimal number in (min, max] (or [min, max] with `inclusiveMin`), e.g. 1.3, .5, 1e-5.
+ * The text is kept beside the number (`raw`) where an exact rational must be read from it.
+ */
+export function decimal(min: number, max: number, inclusiveMin = false): (value: string) => number {
+  const range = `${inclusiveMin ? '[' : '('}${min}, ${max}]`;
+  return (value) => {
+    const v = value.trim();
+    const x = DECIMAL.test(v) ? Number(v) : NaN;
+    if (!(inclusiveMin ? x >= min : x > min) || !(x <= max)) throw new InvalidArgumentError(`expected a number in ${range}`);
+    return x;
+  };
+}
+
 /** A parser for a non-empty string. */
 export function nonEmpty(what: string): (value: string) => string {
   return (value) => {

@@ -1,0 +1,338 @@
+/**
+ * The peer runtime: a member that dials the coordinator (reconnecting with backoff), takes part in
+ * each round the coordinator starts, and exits when the session ends.
+ *
+ * On a verified round-start that lists it, the peer reads its update from the UpdateProvider, creates
+ * a `SecAggClient`, sends its Advertise, then answers each relayed SecAgg frame. Control messages must
+ * verify under the roster's coordinator key and belong to this session; round numbers only go up
+ * (a round is never run twice by one process). When the client aborts a round (a fatal SecAggError:
+ * the coordinator misbehaved), the peer drops the round, reports the code and reveals nothing more.
+ * Refusals at the door that cannot heal by retrying (not on the roster, another session, another
+ * coordinator key) end the run with NodeError(ERR_REFUSED).
+ * @module
+ */
+import { EventEmitter } from 'node:events';
+import type { Identity, RandomSource } from '@tessera/crypto';
+import { SecAggClient, SecAggError, maxMessageBytes, type Session, type Stage } from '@tessera/secagg';
+import { CloseCodes, TransportError, type CloseInfo, type Connection, type Limits, type Transport } from '@tessera/transport';
+import { DEFAULT_RECONNECT } from './config.js';
+import { FrameTag, frame, openControl, unframe, type ControlMessage } from './control.js';
+import { NodeError, NodeErrorCodes } from './errors.js';
+import type { UpdateProvider } from './inputs.js';
+import { resolvePayloadLimits } from './limits.js';
+import { memberIndexOf } from './roster.js';
+
+/**
+ * Fault injection, for the fault-schedule tests only: after sending its message(s) of `stage` in
+ * `round`, the process kills itself with a real SIGKILL (or calls `kill`, when given).
+ */
+export interface PeerFaults {
+  readonly killAfter?: { readonly round: number; readonly stage: Stage };
+  /** Replaces the SIGKILL (in-process tests). */
+  readonly kill?: () => void;
+}
+
+export interface PeerOptions {
+  readonly transport: Transport;
+  /** Where the coordinator listens (wss://… or a memory address). */
+  readonly address: string;
+  readonly session: Session;
+  /** This member's identity; its key must be on the roster. */
+  readonly identity: Identity;
+  readonly provider: UpdateProvider;
+  /** Transport-specific dial options (for WebSockets: ca). */
+  readonly dial?: Readonly<Record<string, unknown>>;
+  readonly limits?: Partial<Limits>;
+  readonly reconnect?: { readonly initialMs: number; readonly maxMs: number };
+  readonly faults?: PeerFaults;
+  /** Randomness for the SecAgg client (tests); the system CSPRNG otherwise. */
+  readonly rng?: RandomSource;
+}
+
+export interface PeerSummary {
+  /** Rounds this peer took part in, and whether its input was in the sum. */
+  readonly rounds: readonly { readonly round: number; readonly ok: boolean; readonly included: boolean; readonly code?: string }[];
+}
+
+/** Progress events (also emitted under their own type name; 'error' only when someone listens). */
+export type PeerEvent =
+  | { readonly type: 'connected'; readonly member: number; readonly address: string }
+  | { readonly type: 'disconnected'; readonly closeCode: number; readonly reason: string }
+  | { readonly type: 'retry'; readonly inMs: number; readonly code: string; readonly reason: string }
+  | { readonly type: 'round-start'; readonly round: number; readonly participating: boolean; readonly participants: number }
+  | { readonly type: 'stage'; readonly round: number; readonly stage: Stage; readonly sent: number }
+  | { readonly type: 'round-end'; readonly round: number; readonly ok: boolean; readonly included: boolean; readonly survivors: number; readonly code?: string }
+  | { readonly type: 'error'; readonly round?: number; readonly code: string; readonly message: string; readonly fatal: boolean }
+  | { readonly type: 'session-end'; readonly rounds: number };
+
+export type PeerEventMap = { [E in PeerEvent as E['type']]: [E] } & { event: [PeerEvent] };
+
+/** Close codes after which retrying cannot help: the coordinator will refuse this peer again. */
+const PERMANENT: ReadonlySet<number> = new Set([
+  CloseCodes.UNKNOWN_KEY, CloseCodes.WRONG_SESSION, CloseCodes.COORDINATOR_KEY_MISMATCH, CloseCodes.WRONG_VERSION, CloseCodes.BAD_SIGNATURE, CloseCodes.PROTOCOL_VIOLATION, CloseCodes.REPLACED,
+]);
+/** Frames the coordinator may have queued for this peer before it falls behind: more is a flood. */
+const MAX_QUEUED_FRAMES = 4096;
+/** The stage whose messages a client has just sent, by the client's stage after sending them. */
+const SENT_STAGE: Readonly<Record<string, Stage>> = { shared: 'share', masked: 'masked', signed: 'consistency', done: 'unmask' };
+
+/**
+ * Runs one member of a session.
+ *
+ * @example
+ * const peer = new Peer({ transport, address: 'wss://coord.example:8443', session, identity, provider });
+ * peer.on('event', (e) => console.log(JSON.stringify(e)));
+ * await peer.run(); // resolves when the coordinator ends the session
+ */
+export class Peer extends EventEmitter<PeerEventMap> {
+  readonly session: Session;
+  readonly index: number;
+  readonly address: string;
+  readonly #options: PeerOptions;
+  readonly #limits: Partial<Limits>;
+  readonly #reconnect: { initialMs: number; maxMs: number };
+  readonly #rounds: { round: number; ok: boolean; included: boolean; code?: string }[] = [];
+  #lastStarted = -1;
+  #client: SecAggClient | undefined;
+  #connection: Connection | undefined;
+  #stopped = false;
+  #sleepCancel: (() => void) | undefined;
+
+  constructor(options: PeerOptions) {
+    super();
+    const { session, identity } = options;
+    if (typeof session !== 'object' || session === null || !(session.digest instanceof Uint8Array)) throw new TypeError('session must come from createSession()');
+    if (typeof options.transport !== 'object' || options.transport === null || typeof options.transport.dial !== 'function') throw new TypeError('transport must be a Transport');
+    if (typeof options.address !== 'string' || options.address.length === 0) throw new TypeError('address must be a non-empty string');
+    if (typeof options.provider !== 'object' || options.provider === null || typeof options.provider.input !== 'function') throw new TypeError('provider must be an UpdateProvider');
+    const index = memberIndexOf(session, identity.publicKey);
+    if (index === undefined) throw new NodeError(NodeErrorCodes.NOT_ON_ROSTER, `this identity's key is not on the roster; ask the coordinator's operator to add it (tessera roster add)`);
+    const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
+    if (!Number.isSafeInteger(reconnect.initialMs) || reconnect.initialMs < 1 || !Number.isSafeInteger(reconnect.maxMs) || reconnect.maxMs < reconnect.initialMs)
+      throw new RangeError('reconnect must have integers 1 ≤ initialMs ≤ maxMs');
+    const kill = options.faults?.killAfter;
+    if (kill !== undefined && (!Number.isSafeInteger(kill.round) || kill.round < 0 || !['advertise', 'share', 'masked', 'consistency', 'unmask'].includes(kill.stage)))
+      throw new RangeError('faults.killAfter must be { round: integer ≥ 0, stage: a SecAgg stage }');
+    this.session = session;
+    this.index = index;
+    this.address = options.address;
+    this.#options = options;
+    this.#reconnect = { initialMs: reconnect.initialMs, maxMs: reconnect.maxMs };
+    this.#limits = resolvePayloadLimits(options.limits ?? {}, maxMessageBytes(session) + 1);
+  }
+
+  #emit(event: PeerEvent): void {
+    if (event.type !== 'error' || this.listenerCount('error') > 0) (this.emit as (name: string, e: PeerEvent) => boolean)(event.type, event);
+    this.emit('event', event);
+  }
+
+  /** Stops: closes the connection and makes run() resolve (or stop retrying). */
+  stop(): void {
+    this.#stopped = true;
+    this.#sleepCancel?.();
+    this.#connection?.close(CloseCodes.NORMAL, 'peer stopping');
+  }
+
+  /**
+   * Dials, serves rounds, and redials after losing the connection (exponential backoff with jitter,
+   * from reconnect.initialMs up to reconnect.maxMs). Resolves at session-end or after stop(); rejects
+   * with NodeError(ERR_REFUSED) when the coordinator refuses this peer for good.
+   */
+  async run(): Promise<PeerSummary> {
+    let backoff = this.#reconnect.initialMs;
+    while (!this.#stopped) {
+      let connection: Connection;
+      try {
+        connection = await this.#options.transport.dial(this.address, {
+          ...this.#options.dial,
+          ...this.#limits,
+          identity: this.#options.identity,
+          sessionId: this.session.digest,
+          coordinatorKey: this.session.serverKey,
+        });
+      } catch (e) {
+        if (e instanceof TransportError && PERMANENT.has(e.closeCode)) throw refused(e.closeCode, e.reason, e);
+        if (!(e instanceof TransportError)) throw e;
+        const wait = jitter(backoff);
+        this.#emit({ type: 'retry', inMs: wait, code: e.code, reason: e.reason });
+        await this.#sleep(wait);
+        backoff = Math.min(this.#reconnect.maxMs, backoff * 2);
+        continue;
+      }
+      backoff = this.#reconnect.initialMs;
+      const outcome = await this.#serve(connection);
+      if (outcome.kind === 'session-end') {
+        this.#emit({ type: 'session-end', rounds: outcome.rounds });
+        return { rounds: [...this.#rounds] };
+      }
+      if (this.#stopped) break;
+      const info = outcome.info;
+      if (!info.local && PERMANENT.has(info.code)) throw refused(info.code, info.reason);
+      const wait = jitter(backoff);
+      this.#emit({ type: 'retry', inMs: wait, code: `close ${info.code}`, reason: info.reason });
+      await this.#sleep(wait);
+      backoff = Math.min(this.#reconnect.maxMs, backoff * 2);
+    }
+    return { rounds: [...this.#rounds] };
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#sleepCancel = done;
+    });
+  }
+
+  /** Serves one connection until it closes or the session ends. */
+  #serve(connection: Connection): Promise<{ kind: 'closed'; info: CloseInfo } | { kind: 'session-end'; rounds: number }> {
+    this.#connection = connection;
+    this.#emit({ type: 'connected', member: this.index, address: this.address });
+    return new Promise((resolve) => {
+      let queue: Promise<void> = Promise.resolve();
+      let queued = 0;
+      let ended: number | undefined;
+      connection.onMessage((bytes) => {
+        if (++queued > MAX_QUEUED_FRAMES) {
+          this.#violation(connection, 'the coordinator floods this peer with frames');
+          return;
+        }
+        queue = queue.then(async () => {
+          queued--;
+          // Frames that arrived before a close are still read: the last ones are round-end and session-end.
+          if (ended !== undefined) return;
+          try {
+            const end = await this.#onFrame(connection, bytes);
+            if (end !== undefined) {
+              ended = end;
+              connection.close(CloseCodes.NORMAL, 'session over');
+            }
+          } catch (e) {
+            if (connection.closed && !(e instanceof NodeError)) return; // a reply could not be sent: the connection is gone
+            if (e instanceof NodeError && e.code === NodeErrorCodes.PROTOCOL_VIOLATION) this.#violation(connection, e.message);
+            else this.#violation(connection, `internal error: ${(e as Error).message}`, 'ERR_INTERNAL', CloseCodes.INTERNAL_ERROR);
+          }
+        });
+      });
+      connection.onClose((info) => {
+        queue.then(() => {
+          this.#connection = undefined;
+          if (this.#client) this.#dropRound('ERR_DISCONNECTED');
+          if (ended !== undefined) return resolve({ kind: 'session-end', rounds: ended });
+          this.#emit({ type: 'disconnected', closeCode: info.code, reason: info.reason });
+          resolve({ kind: 'closed', info });
+        }, () => undefined);
+      });
+    });
+  }
+
+  #violation(connection: Connection, message: string, code: string = NodeErrorCodes.PROTOCOL_VIOLATION, closeCode: number = CloseCodes.PROTOCOL_VIOLATION): void {
+    this.#emit({ type: 'error', ...(this.#client ? { round: this.#client.round } : {}), code, message, fatal: true });
+    if (this.#client) this.#dropRound(code);
+    connection.close(closeCode, message);
+  }
+
+  /** Forgets the round in progress: nothing more of it is revealed. */
+  #dropRound(code: string): void {
+    const c = this.#client;
+    if (!c) return;
+    this.#client = undefined;
+    this.#rounds.push({ round: c.round, ok: false, included: false, code });
+  }
+
+  /** Handles one frame; returns the session's round count when the session ended. */
+  async #onFrame(connection: Connection, bytes: Uint8Array): Promise<number | undefined> {
+    const { tag, payload } = unframe(bytes);
+    if (tag === FrameTag.CONTROL) return this.#onControl(connection, openControl(payload, this.session));
+    const client = this.#client;
+    if (!client) return undefined; // not in a round (skipped, or dropped after an abort): nothing to answer
+    let replies: Uint8Array[];
+    try {
+      replies = client.receive(payload);
+    } catch (e) {
+      if (!(e instanceof SecAggError)) throw e;
+      this.#emit({ type: 'error', round: client.round, code: e.code, message: e.message, fatal: e.fatal });
+      if (e.fatal) this.#dropRound(e.code);
+      return undefined;
+    }
+    if (replies.length === 0) return undefined;
+    await this.#send(connection, client.round, SENT_STAGE[client.stage]!, replies);
+    return undefined;
+  }
+
+  async #send(connection: Connection, round: number, stage: Stage, replies: readonly Uint8Array[]): Promise<void> {
+    await Promise.all(replies.map((r) => connection.send(frame(FrameTag.SECAGG, r))));
+    this.#emit({ type: 'stage', round, stage, sent: replies.length });
+    const k = this.#options.faults?.killAfter;
+    if (k && k.round === round && k.stage === stage) {
+      const kill = this.#options.faults?.kill;
+      if (kill) kill();
+      else process.kill(process.pid, 'SIGKILL');
+    }
+  }
+
+  async #onControl(connection: Connection, m: ControlMessage): Promise<number | undefined> {
+    switch (m.type) {
+      case 'round-start': {
+        if (m.round <= this.#lastStarted) throw new NodeError(NodeErrorCodes.PROTOCOL_VIOLATION, `round-start of round ${m.round} after round ${this.#lastStarted} (rounds only go up)`);
+        this.#lastStarted = m.round;
+        if (this.#client) this.#dropRound('ERR_ABANDONED');
+        const participating = m.participants.includes(this.index);
+        this.#emit({ type: 'round-start', round: m.round, participating, participants: m.participants.length });
+        if (!participating) return undefined;
+        let input: Uint32Array;
+        try {
+          input = await this.#options.provider.input(m.round);
+        } catch (e) {
+          const code = (e as { code?: unknown }).code;
+          this.#emit({ type: 'error', round: m.round, code: typeof code === 'string' ? code : 'ERR_INPUT', message: (e as Error).message, fatal: false });
+          this.#rounds.push({ round: m.round, ok: false, included: false, code: typeof code === 'string' ? code : 'ERR_INPUT' });
+          return undefined;
+        }
+        let client: SecAggClient;
+        try {
+          client = new SecAggClient({ session: this.session, round: m.round, index: this.index, identity: this.#options.identity, input, ...(this.#options.rng ? { rng: this.#options.rng } : {}) });
+        } catch (e) {
+          this.#emit({ type: 'error', round: m.round, code: 'ERR_INPUT', message: (e as Error).message, fatal: false });
+          this.#rounds.push({ round: m.round, ok: false, included: false, code: 'ERR_INPUT' });
+          return undefined;
+        }
+        this.#client = client;
+        await this.#send(connection, m.round, 'advertise', client.start());
+        return undefined;
+      }
+      case 'round-end': {
+        const c = this.#client;
+        if (!c || c.round !== m.round) return undefined; // a round this peer was not (or no longer) in
+        this.#client = undefined;
+        const included = m.ok && m.survivors.includes(this.index);
+        this.#rounds.push({ round: m.round, ok: m.ok, included, ...(m.code ? { code: m.code } : {}) });
+        this.#emit({ type: 'round-end', round: m.round, ok: m.ok, included, survivors: m.survivors.length, ...(m.code ? { code: m.code } : {}) });
+        return undefined;
+      }
+      case 'session-end':
+        return m.round;
+    }
+  }
+}
+
+function jitter(ms: number): number {
+  return Math.round(ms * (0.75 + Math.random() * 0.5));
+}
+
+const REFUSAL_HINTS: Readonly<Record<number, string>> = {
+  [CloseCodes.UNKNOWN_KEY]: "this peer's key is not on the coordinator's roster",
+  [CloseCodes.WRONG_SESSION]: "this peer's roster differs from the coordinator's (another session id or other parameters)",
+  [CloseCodes.COORDINATOR_KEY_MISMATCH]: "the coordinator's key is not the one this peer's roster pins",
+  [CloseCodes.WRONG_VERSION]: 'the coordinator speaks another protocol version',
+  [CloseCodes.BAD_SIGNATURE]: 'a handshake signature did not verify',
+  [CloseCodes.PROTOCOL_VIOLATION]: 'the coordinator cut this peer off for breaking the protocol',
+  [CloseCodes.REPLACED]: 'another process connected with this same key (run one node per identity)',
+};
+
+function refused(closeCode: number, reason: string, cause?: unknown): NodeError {
+  return new NodeError(NodeErrorCodes.REFUSED, `refused (close code ${closeCode}): ${REFUSAL_HINTS[closeCode] ?? 'refused'}${reason ? ` — ${reason}` : ''}`, cause === undefined ? undefined : { cause });
+}
