@@ -13,6 +13,7 @@ import { keygenCommand } from './commands/keygen.js';
 import { rosterCommand } from './commands/roster.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { nodeCommand } from './commands/node.js';
+import { budgetCommand } from './commands/budget.js';
 import { ExitCode } from './errors.js';
 import { processIo, type Io } from './output.js';
 
@@ -34,6 +35,7 @@ export function createProgram(ctx: Context): Command {
   program.addCommand(rosterCommand(ctx));
   program.addCommand(coordinatorCommand(ctx));
   program.addCommand(nodeCommand(ctx));
+  program.addCommand(budgetCommand(ctx));
   return program;
 }
 

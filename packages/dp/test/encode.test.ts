@@ -56,6 +56,24 @@ test('fwht is the Sylvester–Hadamard matrix: H·H = n·I, and H_ij = (−1)^po
   }
 });
 
+test('the blocked radix-4 fwht equals a plain radix-2 transform (n up to 2^17)', (t) => {
+  for (const n of [2 ** 15, 2 ** 16, 2 ** 17]) {
+    const x = randomVector(n, 1, `fwht ref ${n}`);
+    const ref = x.slice();
+    for (let h = 1; h < n; h *= 2)
+      for (let i = 0; i < n; i += 2 * h)
+        for (let j = i; j < i + h; j++) {
+          const a = ref[j]!, b = ref[j + h]!;
+          ref[j] = a + b;
+          ref[j + h] = a - b;
+        }
+    fwht(x, 0.5);
+    let worst = 0;
+    for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(x[i]! - 0.5 * ref[i]!));
+    t.true(worst < 1e-9, `n=${n}: ${worst}`);
+  }
+});
+
 test('rotate is orthogonal and unrotate inverts it (error ≤ 4·log2(n)·2^−53·‖x‖ per coordinate budget)', (t) => {
   for (const n of [1, 2, 8, 1024, 65536]) {
     const x = randomVector(n, 3, `rot ${n}`);
@@ -248,4 +266,17 @@ test('encodeUpdate and decodeSum validate their arguments by name', (t) => {
   t.throws(() => decodeSum(new Uint32Array(1000), params, seed), { instanceOf: RangeError, message: /sum must have 1024/ });
   t.throws(() => decodeSum(new Uint32Array(1024).fill(2 ** 24), params, seed), { instanceOf: RangeError, message: /sum\[0\]/ });
   t.throws(() => decodeSum(new Uint32Array(1024), {} as never, seed), { instanceOf: TypeError, message: /params/ });
+});
+
+test('pre-sampled noise: zeros give the noiseless encoding, and the vector is validated by name', (t) => {
+  const params = base();
+  const x = randomVector(1000, 0.05, 'pre');
+  const a = encodeUpdate(x, params, { roundSeed: seed, rng: rngFor('pre'), addNoise: false });
+  const b = encodeUpdate(x, params, { roundSeed: seed, rng: rngFor('pre'), noise: new Float64Array(1024) });
+  t.deepEqual(a.words, b.words);
+  const noise = new Int32Array(1024).fill(3);
+  const c = encodeUpdate(x, params, { roundSeed: seed, rng: rngFor('pre'), noise });
+  t.true(c.words.every((w, i) => w === ((a.words[i]! + 3) & (2 ** 24 - 1))));
+  t.throws(() => encodeUpdate(x, params, { roundSeed: seed, rng: rngFor('pre'), noise: new Float64Array(1000) }), { instanceOf: RangeError, message: /noise must have 1024/ });
+  t.throws(() => encodeUpdate(x, params, { roundSeed: seed, rng: rngFor('pre'), noise: [1] as never }), { instanceOf: TypeError, message: /noise/ });
 });

@@ -6,7 +6,7 @@ import {
   discreteGaussianCks, discreteGaussianPmf, discreteLaplaceCks, discreteLaplacePmf, expNegBounds, expPosBounds, isqrt,
   lessThanExpNeg, logPoisson, poissonPmf, rational, rationalToNumber, skellamPmf, toRational, type NoiseSampler,
 } from '../src/index.js';
-import { chiSquare, pmfMoments, sampleMoments } from './stats.js';
+import { chiSquare, pmfMoments, sampleMoments } from './noise-stats.js';
 
 const words = (seed: string) => new RandomWords(seededRandom(`tessera dp test: ${seed}`));
 

@@ -66,6 +66,20 @@ export interface NodeConfig {
   readonly ca?: string;
   readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
   readonly limits: Partial<Limits>;
+  /** The site's privacy budget; required when the roster declares `session.privacy`. */
+  readonly budget?: NodeBudgetConfig;
+}
+
+/** The `budget` section of a node config. */
+export interface NodeBudgetConfig {
+  /** Absolute path of the ledger file (created on the first spend). */
+  readonly ledger: string;
+  /** The dataset the updates come from (1–64 characters): its ε is capped. */
+  readonly dataset: string;
+  /** The cap: ε so far may not pass this. */
+  readonly epsilonCap: number;
+  /** δ of the cap; default (and must equal) the roster's `session.privacy.delta`. */
+  readonly delta?: number;
 }
 
 const LIMIT_FIELDS = ['maxPayload', 'maxBufferedBytes', 'handshakeTimeoutMs', 'heartbeatMs'] as const;
@@ -136,12 +150,12 @@ export function parseCoordinatorConfig(value: unknown, file: string): Coordinato
  *
  * @example
  * parseNodeConfig({ roster: 'roster.json', identity: 'identity.json', coordinator: 'wss://coord.example:8443',
- *   input: 'updates/in-{round}.json' }, '/etc/tessera/node.json');
+ *   input: 'updates/in-{round}.json', budget: { ledger: 'budget.json', dataset: 'pneumonia', epsilonCap: 8 } }, '/etc/tessera/node.json');
  */
 export function parseNodeConfig(value: unknown, file: string): NodeConfig {
   const f = new Fields(file);
   const base = dirname(resolve(file));
-  const o = f.object(value, '', ['roster', 'identity', 'coordinator', 'insecure', 'input', 'format', 'ca', 'reconnect', 'limits']);
+  const o = f.object(value, '', ['roster', 'identity', 'coordinator', 'insecure', 'input', 'format', 'ca', 'reconnect', 'limits', 'budget']);
   const path = (key: string): string => resolve(base, f.string(o, key, ''));
   const insecure = insecureFlag(f, o);
   const coordinator = f.string(o, 'coordinator', '', 2048);
@@ -168,6 +182,17 @@ export function parseNodeConfig(value: unknown, file: string): NodeConfig {
     ...(f.has(o, 'ca') ? { ca: path('ca') } : {}),
     reconnect,
     limits: limits(f, o),
+    ...(f.has(o, 'budget') ? { budget: budgetSection(f, o.budget, base) } : {}),
+  };
+}
+
+function budgetSection(f: Fields, value: unknown, base: string): NodeBudgetConfig {
+  const b = f.object(value, 'budget', ['ledger', 'dataset', 'epsilonCap', 'delta']);
+  return {
+    ledger: resolve(base, f.string(b, 'ledger', 'budget')),
+    dataset: f.name(b, 'dataset', 'budget'),
+    epsilonCap: f.number(b, 'epsilonCap', 'budget', (x) => x > 0, '(0, ∞)'),
+    ...(f.has(b, 'delta') ? { delta: f.number(b, 'delta', 'budget', (x) => x > 0 && x < 1, '(0, 1)') } : {}),
   };
 }
 

@@ -96,6 +96,8 @@ interface Member {
   readonly connection: Connection;
   /** The last round whose round-start went out on this connection (−1: none). */
   lastStarted: number;
+  /** The first round whose round-start went out on this connection (−1: none): earlier rounds were never started on it. */
+  firstStarted: number;
   /** The highest round stamped on a frame received on this connection (−1: none). */
   highest: number;
   strikes: number;
@@ -255,7 +257,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     }
     const old = this.#members.get(index);
     if (old && old.connection !== connection && !old.connection.closed) old.connection.close(CloseCodes.REPLACED, 'a newer connection with the same key');
-    const member: Member = { index, connection, lastStarted: -1, highest: -1, strikes: 0, frames: 0 };
+    const member: Member = { index, connection, lastStarted: -1, firstStarted: -1, highest: -1, strikes: 0, frames: 0 };
     this.#members.set(index, member);
     connection.onMessage((bytes) => this.#onFrame(member, bytes));
     connection.onClose((info) => {
@@ -270,7 +272,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   /** Closes `member`'s connection for breaking the protocol; the round goes on without it. */
   #cut(member: Member, code: string, reason: string, round?: number): void {
     this.#emit({ type: 'refused', member: member.index, ...(round === undefined ? {} : { round }), code, reason, closeCode: CloseCodes.PROTOCOL_VIOLATION });
-    if (!member.connection.closed) member.connection.close(CloseCodes.PROTOCOL_VIOLATION, `${code}: ${reason}`);
+    if (!member.connection.closed) member.connection.close(CloseCodes.PROTOCOL_VIOLATION, reason.startsWith(`${code}: `) ? reason : `${code}: ${reason}`);
   }
 
   #onFrame(member: Member, bytes: Uint8Array): void {
@@ -297,7 +299,8 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       else this.#cut(member, NodeErrorCodes.PROTOCOL_VIOLATION, 'unreadable frame', cur?.round);
       return;
     }
-    if (round > member.lastStarted) return this.#cut(member, ErrorCodes.WRONG_ROUND, `a message of round ${round}, which was never started on this connection`, cur?.round);
+    if (round > member.lastStarted || round < member.firstStarted)
+      return this.#cut(member, ErrorCodes.WRONG_ROUND, `a message of round ${round}, which was never started on this connection${round < member.firstStarted ? ' (a replay)' : ''}`, cur?.round);
     if (round < member.highest) return this.#cut(member, ErrorCodes.WRONG_ROUND, `a message of round ${round} after one of round ${member.highest} (a replay)`, cur?.round);
     member.highest = round;
     if (!cur || cur.round !== round || !cur.participants.has(member.index)) return; // late: the member's last round is over
@@ -379,6 +382,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const startFrame = sealControl({ v: 1, type: 'round-start', session: this.session.digest, round: r, participants }, this.#identity);
     for (const m of live) {
       m.lastStarted = r;
+      if (m.firstStarted < 0) m.firstStarted = r;
       m.strikes = 0;
       m.frames = 0;
     }

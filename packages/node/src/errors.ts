@@ -31,6 +31,12 @@ export const NodeErrorCodes = {
   NO_QUORUM: 'ERR_NO_QUORUM',
   /** The run was stopped (Ctrl-C, SIGTERM, stop()). */
   STOPPED: 'ERR_STOPPED',
+  /** Taking part in a round would raise the dataset's ε above the site's cap: the site does not take part. */
+  BUDGET_EXCEEDED: 'ERR_BUDGET_EXCEEDED',
+  /** The round is already in the privacy ledger (a coordinator replaying round numbers): not taken part in again. */
+  BUDGET_REPLAY: 'ERR_BUDGET_REPLAY',
+  /** An update's L2 norm is above the session's privacy clip: the site does not take part. */
+  INPUT_NORM: 'ERR_INPUT_NORM',
 } as const;
 
 export type NodeErrorCode = (typeof NodeErrorCodes)[keyof typeof NodeErrorCodes];

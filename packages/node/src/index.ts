@@ -9,6 +9,8 @@ export * from './identity.js';
 export * from './roster.js';
 export * from './config.js';
 export * from './inputs.js';
+export * from './privacy.js';
+export * from './budget.js';
 export * from './control.js';
 export * from './limits.js';
 export * from './coordinator.js';

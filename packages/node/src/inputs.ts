@@ -8,6 +8,7 @@
  * @module
  */
 import { aint } from '@tessera/crypto';
+import type { Round } from '@tessera/dp';
 import { MAX_VECTOR_LENGTH } from '@tessera/secagg';
 import { FileError, NodeErrorCodes } from './errors.js';
 import { parseJsonText, readBounded } from './json.js';
@@ -15,6 +16,11 @@ import { parseJsonText, readBounded } from './json.js';
 /** Supplies the vector a peer contributes to round `round`. */
 export interface UpdateProvider {
   input(round: number): Promise<Uint32Array>;
+  /**
+   * What taking part in `round` costs in privacy (an accountant round), when the provider adds DP
+   * noise (NoisyUpdateProvider); a Peer then checks and records it in its privacy budget.
+   */
+  privacyCost?(round: number): Round | undefined;
 }
 
 export type InputFormat = 'json' | 'u32le';

@@ -9,14 +9,23 @@
  * the coordinator misbehaved), the peer drops the round, reports the code and reveals nothing more.
  * Refusals at the door that cannot heal by retrying (not on the roster, another session, another
  * coordinator key) end the run with NodeError(ERR_REFUSED).
+ *
+ * Privacy budget (when the provider has `privacyCost` and a `budget` is given): at each round-start,
+ * before anything else, the round's cost is checked against the cap; a round that would pass it (or is
+ * already in the ledger) is not taken part in — the coordinator sees a dropout — and the peer stays
+ * connected, checking every later round the same way. A round taken part in is recorded in the ledger
+ * right before the masked input (the first message computed from the data) is sent: write-ahead, so a
+ * crash can over-count a round but never under-count one.
  * @module
  */
 import { EventEmitter } from 'node:events';
-import type { Identity, RandomSource } from '@tessera/crypto';
+import { toHex, type Identity, type RandomSource } from '@tessera/crypto';
+import type { PrivacyUnit, Round } from '@tessera/dp';
 import { SecAggClient, SecAggError, maxMessageBytes, type Session, type Stage } from '@tessera/secagg';
 import { CloseCodes, TransportError, type CloseInfo, type Connection, type Limits, type Transport } from '@tessera/transport';
 import { DEFAULT_RECONNECT } from './config.js';
 import { FrameTag, frame, openControl, unframe, type ControlMessage } from './control.js';
+import { BudgetLedger, budgetExceededMessage, checkCap, checkDatasetName, type BudgetCap } from './budget.js';
 import { NodeError, NodeErrorCodes } from './errors.js';
 import type { UpdateProvider } from './inputs.js';
 import { resolvePayloadLimits } from './limits.js';
@@ -32,6 +41,18 @@ export interface PeerFaults {
   readonly kill?: () => void;
 }
 
+/**
+ * A site's privacy budget for the data it contributes: the ledger, the dataset the updates come from,
+ * and the cap it must stay under.
+ */
+export interface PeerBudget {
+  readonly ledger: BudgetLedger;
+  readonly dataset: string;
+  readonly cap: BudgetCap;
+  /** Unit of privacy of the spends (default 'site'). */
+  readonly unit?: PrivacyUnit;
+}
+
 export interface PeerOptions {
   readonly transport: Transport;
   /** Where the coordinator listens (wss://… or a memory address). */
@@ -40,6 +61,11 @@ export interface PeerOptions {
   /** This member's identity; its key must be on the roster. */
   readonly identity: Identity;
   readonly provider: UpdateProvider;
+  /**
+   * Required when the provider spends privacy (has `privacyCost`): each round is checked against the cap
+   * at round-start and recorded in the ledger right before the masked input is sent.
+   */
+  readonly budget?: PeerBudget;
   /** Transport-specific dial options (for WebSockets: ca). */
   readonly dial?: Readonly<Record<string, unknown>>;
   readonly limits?: Partial<Limits>;
@@ -63,6 +89,14 @@ export type PeerEvent =
   | { readonly type: 'stage'; readonly round: number; readonly stage: Stage; readonly sent: number }
   | { readonly type: 'round-end'; readonly round: number; readonly ok: boolean; readonly included: boolean; readonly survivors: number; readonly code?: string }
   | { readonly type: 'error'; readonly round?: number; readonly code: string; readonly message: string; readonly fatal: boolean }
+  | {
+    readonly type: 'budget-refused'; readonly round: number; readonly code: 'ERR_BUDGET_EXCEEDED' | 'ERR_BUDGET_REPLAY'; readonly dataset: string;
+    readonly epsilonNow: number; readonly epsilonAfter: number; readonly cap: number; readonly delta: number; readonly message: string;
+  }
+  | {
+    readonly type: 'budget'; readonly round: number; readonly dataset: string; readonly epsilon: number; readonly cap: number; readonly delta: number;
+    readonly rounds: number; readonly unit: PrivacyUnit; readonly conversion: 'improved';
+  }
   | { readonly type: 'session-end'; readonly rounds: number };
 
 export type PeerEventMap = { [E in PeerEvent as E['type']]: [E] } & { event: [PeerEvent] };
@@ -97,6 +131,12 @@ export class Peer extends EventEmitter<PeerEventMap> {
   #connection: Connection | undefined;
   #stopped = false;
   #sleepCancel: (() => void) | undefined;
+  /**
+   * The round in progress as admitted against the budget, and its privacy cost (undefined when it spends
+   * none), spent right before the masked input is sent.
+   */
+  #admitted: { round: number; cost: Round | undefined } | undefined;
+  readonly #sessionHex: string;
 
   constructor(options: PeerOptions) {
     super();
@@ -105,6 +145,14 @@ export class Peer extends EventEmitter<PeerEventMap> {
     if (typeof options.transport !== 'object' || options.transport === null || typeof options.transport.dial !== 'function') throw new TypeError('transport must be a Transport');
     if (typeof options.address !== 'string' || options.address.length === 0) throw new TypeError('address must be a non-empty string');
     if (typeof options.provider !== 'object' || options.provider === null || typeof options.provider.input !== 'function') throw new TypeError('provider must be an UpdateProvider');
+    if (options.budget !== undefined) {
+      const b = options.budget;
+      if (typeof b !== 'object' || b === null || !(b.ledger instanceof BudgetLedger)) throw new TypeError('budget.ledger must be a BudgetLedger');
+      checkDatasetName(b.dataset, 'budget.dataset');
+      checkCap(b.cap, 'budget.cap');
+      if (b.unit !== undefined && b.unit !== 'site' && b.unit !== 'patient') throw new RangeError("budget.unit must be 'patient' or 'site'");
+    } else if (typeof options.provider.privacyCost === 'function')
+      throw new TypeError('provider spends privacy (it has privacyCost): give budget { ledger, dataset, cap }');
     const index = memberIndexOf(session, identity.publicKey);
     if (index === undefined) throw new NodeError(NodeErrorCodes.NOT_ON_ROSTER, `this identity's key is not on the roster; ask the coordinator's operator to add it (tessera roster add)`);
     const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
@@ -114,6 +162,7 @@ export class Peer extends EventEmitter<PeerEventMap> {
     if (kill !== undefined && (!Number.isSafeInteger(kill.round) || kill.round < 0 || !['advertise', 'share', 'masked', 'consistency', 'unmask'].includes(kill.stage)))
       throw new RangeError('faults.killAfter must be { round: integer ≥ 0, stage: a SecAgg stage }');
     this.session = session;
+    this.#sessionHex = toHex(session.digest);
     this.index = index;
     this.address = options.address;
     this.#options = options;
@@ -240,6 +289,7 @@ export class Peer extends EventEmitter<PeerEventMap> {
     const c = this.#client;
     if (!c) return;
     this.#client = undefined;
+    this.#admitted = undefined;
     this.#rounds.push({ round: c.round, ok: false, included: false, code });
   }
 
@@ -259,8 +309,82 @@ export class Peer extends EventEmitter<PeerEventMap> {
       return undefined;
     }
     if (replies.length === 0) return undefined;
-    await this.#send(connection, client.round, SENT_STAGE[client.stage]!, replies);
+    const stage = SENT_STAGE[client.stage]!;
+    // Write-ahead: the round is recorded in the privacy ledger before the masked input leaves.
+    if (stage === 'masked' && !(await this.#spend(client.round))) return undefined;
+    await this.#send(connection, client.round, stage, replies);
     return undefined;
+  }
+
+  /**
+   * Records the privacy cost of `round` in the ledger (durably; idempotent). Returns false, after
+   * dropping the round, when the cap would be passed, the ledger cannot be written, or the round was
+   * never admitted: nothing computed from the data is sent then.
+   */
+  async #spend(round: number): Promise<boolean> {
+    const budget = this.#options.budget;
+    if (!budget) return true; // no budget: the provider spends no privacy (checked in the constructor)
+    const admitted = this.#admitted;
+    if (!admitted || admitted.round !== round) {
+      this.#emit({ type: 'error', round, code: 'ERR_BUDGET', message: `privacy ledger: round ${round} was not admitted against the budget; not sending its masked input`, fatal: false });
+      this.#dropRound('ERR_BUDGET');
+      return false;
+    }
+    const cost = admitted.cost;
+    if (cost === undefined) return true;
+    try {
+      const r = await budget.ledger.spend(budget.dataset, cost, { session: this.#sessionHex, round, unit: budget.unit ?? 'site' }, budget.cap);
+      this.#emit({
+        type: 'budget', round, dataset: budget.dataset, epsilon: r.total.epsilon, cap: budget.cap.epsilon, delta: budget.cap.delta, rounds: r.total.rounds,
+        unit: r.total.unit, conversion: 'improved',
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof NodeError && e.code === NodeErrorCodes.BUDGET_EXCEEDED) {
+        const c = budget.ledger.check(budget.dataset, cost, budget.cap);
+        this.#emit({ type: 'budget-refused', round, code: NodeErrorCodes.BUDGET_EXCEEDED, dataset: budget.dataset, epsilonNow: c.epsilonNow, epsilonAfter: c.epsilonAfter, cap: budget.cap.epsilon, delta: budget.cap.delta, message: e.message });
+        this.#dropRound(NodeErrorCodes.BUDGET_EXCEEDED);
+        return false;
+      }
+      if (!(e instanceof NodeError || e instanceof TypeError || e instanceof RangeError)) throw e;
+      const code = e instanceof NodeError ? e.code : 'ERR_BUDGET';
+      this.#emit({ type: 'error', round, code, message: `privacy ledger: ${e.message}; not sending this round's masked input`, fatal: false });
+      this.#dropRound(code);
+      return false;
+    }
+  }
+
+  /**
+   * The admission check at round-start, before anything else of the round: `{ cost }` when the round
+   * may go ahead (cost undefined when it spends no privacy), or `{ refused: code }` after emitting why.
+   */
+  #admit(round: number): { cost?: Round } | { refused: string } {
+    const provider = this.#options.provider;
+    const budget = this.#options.budget;
+    const cost = typeof provider.privacyCost === 'function' ? provider.privacyCost(round) : undefined;
+    if (cost === undefined || !budget) return {};
+    let check;
+    try {
+      check = budget.ledger.check(budget.dataset, cost, budget.cap, { session: this.#sessionHex, round });
+    } catch (e) {
+      if (!(e instanceof NodeError || e instanceof TypeError || e instanceof RangeError)) throw e;
+      const code = e instanceof NodeError ? e.code : 'ERR_BUDGET';
+      this.#emit({ type: 'error', round, code, message: `privacy ledger: ${e.message}; not taking part`, fatal: false });
+      return { refused: code };
+    }
+    const base = { type: 'budget-refused', round, dataset: budget.dataset, epsilonNow: check.epsilonNow, epsilonAfter: check.epsilonAfter, cap: budget.cap.epsilon, delta: budget.cap.delta } as const;
+    if (check.recorded) {
+      this.#emit({
+        ...base, code: NodeErrorCodes.BUDGET_REPLAY,
+        message: `dataset '${budget.dataset}': round ${round} of this session is already in the privacy ledger ${budget.ledger.file} (the coordinator restarted?); its data was spent once and is not sent again; not taking part`,
+      });
+      return { refused: NodeErrorCodes.BUDGET_REPLAY };
+    }
+    if (!check.ok) {
+      this.#emit({ ...base, code: NodeErrorCodes.BUDGET_EXCEEDED, message: budgetExceededMessage(budget.dataset, round, check, budget.cap) });
+      return { refused: NodeErrorCodes.BUDGET_EXCEEDED };
+    }
+    return { cost };
   }
 
   async #send(connection: Connection, round: number, stage: Stage, replies: readonly Uint8Array[]): Promise<void> {
@@ -283,6 +407,12 @@ export class Peer extends EventEmitter<PeerEventMap> {
         const participating = m.participants.includes(this.index);
         this.#emit({ type: 'round-start', round: m.round, participating, participants: m.participants.length });
         if (!participating) return undefined;
+        this.#admitted = undefined;
+        const admitted = this.#admit(m.round);
+        if ('refused' in admitted) {
+          this.#rounds.push({ round: m.round, ok: false, included: false, code: admitted.refused });
+          return undefined;
+        }
         let input: Uint32Array;
         try {
           input = await this.#options.provider.input(m.round);
@@ -301,6 +431,7 @@ export class Peer extends EventEmitter<PeerEventMap> {
           return undefined;
         }
         this.#client = client;
+        this.#admitted = { round: m.round, cost: admitted.cost };
         await this.#send(connection, m.round, 'advertise', client.start());
         return undefined;
       }

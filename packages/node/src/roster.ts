@@ -8,10 +8,12 @@
  *   "coordinator": { "name": "coordinator", "publicKey": "<64 hex>" },
  *   "members": [{ "name": "site-a", "publicKey": "<64 hex>" }, …],
  *   "session": { "bits": 32, "vectorLength": 1000, "rounds": 10, "graph": "auto", "dropoutRate": 0.1,
- *                "threat": "malicious", "threshold": 3 } }
+ *                "threat": "malicious", "threshold": 3,
+ *                "privacy": { "mechanism": "ddgauss", "localStddev": 40, "l2Clip": 100, "delta": 1e-5, "unit": "site" } } }
  * ```
  * Member index = position in `members`, 1-based. `threshold` is optional: without it, k and t come
- * from deriveParameters.
+ * from deriveParameters. `privacy` is optional: with it, every peer clips and noises its update (see
+ * privacy.ts) and the privacy settings enter the session digest.
  * @module
  */
 import { rename, writeFile, open } from 'node:fs/promises';
@@ -21,6 +23,7 @@ import { MAX_MEMBERS, MAX_VECTOR_LENGTH, createSession, deriveParameters, type P
 import { FileError, NodeError, NodeErrorCodes } from './errors.js';
 import { memberId } from './identity.js';
 import { Fields, readJsonFile } from './json.js';
+import { parsePrivacy, privacySessionId, type SessionPrivacy } from './privacy.js';
 
 /** Largest number of rounds one session may run. */
 export const MAX_ROUNDS = 1_000_000;
@@ -42,6 +45,8 @@ export interface SessionSettings {
   readonly threat: ThreatModel;
   /** Explicit Shamir threshold t; derived when absent. */
   readonly threshold?: number;
+  /** Distributed DP: the noise every peer adds and what it costs (see privacy.ts); absent = no noise. */
+  readonly privacy?: SessionPrivacy;
 }
 
 export interface Roster {
@@ -57,7 +62,7 @@ export interface Roster {
 
 const TOP = ['version', 'kind', 'name', 'sessionId', 'coordinator', 'members', 'session'] as const;
 const PARTY = ['name', 'publicKey'] as const;
-const SESSION = ['bits', 'vectorLength', 'rounds', 'graph', 'dropoutRate', 'threat', 'threshold'] as const;
+const SESSION = ['bits', 'vectorLength', 'rounds', 'graph', 'dropoutRate', 'threat', 'threshold', 'privacy'] as const;
 
 /**
  * Validates a parsed roster, naming the field and `file` in every error. Rosters with fewer than
@@ -98,6 +103,7 @@ export function parseRoster(value: unknown, file: string): Roster {
     dropoutRate: f.number(s, 'dropoutRate', 'session', (x) => x >= 0 && x < 1, '[0, 1)'),
     threat: f.oneOf(s, 'threat', 'session', ['malicious', 'semi-honest'] as const),
     ...(f.has(s, 'threshold') ? { threshold: f.int(s, 'threshold', 'session', 1, MAX_MEMBERS) } : {}),
+    ...(f.has(s, 'privacy') ? { privacy: parsePrivacy(s.privacy, f, 'session.privacy') } : {}),
   };
   return { version: 1, kind: 'tessera-roster', name, sessionId, coordinator, members, session };
 }
@@ -196,6 +202,8 @@ export interface RosterSession {
   /** The threshold deriveParameters recommends (an explicit threshold below it weakens security). */
   readonly derivedThreshold: number;
   readonly rounds: number;
+  /** The session's distributed-DP noise, when the roster declares it. */
+  readonly privacy?: SessionPrivacy;
 }
 
 /**
@@ -214,7 +222,8 @@ export function sessionFromRoster(roster: Roster, file = 'roster'): RosterSessio
   if (threshold > derived.degree)
     throw new FileError(file, 'session.threshold', `is ${threshold} but each member has only k=${derived.degree} neighbours; it must be in [1, ${derived.degree}]`, NodeErrorCodes.ROSTER_UNUSABLE);
   const session = createSession({
-    sessionId: fromHex(roster.sessionId),
+    // Declared privacy settings enter the digest (rosters without them keep theirs).
+    sessionId: s.privacy ? privacySessionId(fromHex(roster.sessionId), s.privacy) : fromHex(roster.sessionId),
     serverKey: fromHex(roster.coordinator.publicKey),
     memberKeys: roster.members.map((m) => fromHex(m.publicKey)),
     threshold,
@@ -222,7 +231,10 @@ export function sessionFromRoster(roster: Roster, file = 'roster'): RosterSessio
     bits: s.bits,
     vectorLength: s.vectorLength,
   });
-  return { session, parameters: { ...derived, threshold }, explicitThreshold: s.threshold !== undefined, derivedThreshold: derived.threshold, rounds: s.rounds };
+  return {
+    session, parameters: { ...derived, threshold }, explicitThreshold: s.threshold !== undefined, derivedThreshold: derived.threshold, rounds: s.rounds,
+    ...(s.privacy ? { privacy: s.privacy } : {}),
+  };
 }
 
 /** The 1-based member index of `publicKey`, or undefined. */

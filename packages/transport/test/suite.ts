@@ -22,7 +22,9 @@ export interface Harness {
   rawListen(): Promise<RawListener>;
 }
 
-export const LIMITS: Limits = { maxPayload: 256 * 1024, maxBufferedBytes: 1024 * 1024, handshakeTimeoutMs: 3000, heartbeatMs: 200 };
+// Heartbeats stay on in every test, slow enough that a loaded 2-core machine never misses two pongs in a row
+// by accident; the heartbeat tests set their own, faster interval.
+export const LIMITS: Limits = { maxPayload: 256 * 1024, maxBufferedBytes: 1024 * 1024, handshakeTimeoutMs: 3000, heartbeatMs: 1000 };
 export const COORDINATOR = identity('coordinator');
 export const SITES = [identity('site 1'), identity('site 2'), identity('site 3')] as const;
 export const STRANGER = identity('stranger');
@@ -237,8 +239,8 @@ export function conformance(name: string, make: () => Harness): void {
 
   it('a silent client is closed with HANDSHAKE_TIMEOUT; a silent coordinator fails dial', async (t, h) => {
     const { listener } = await start(t, h, { handshakeTimeoutMs: 150 });
+    const began = Date.now(); // before the dial: the coordinator's timer cannot start earlier
     const raw = await h.rawDial(listener.address);
-    const began = Date.now();
     const info = await within(raw.closed, 3000, 'handshake timeout');
     t.is(info.code, CloseCodes.HANDSHAKE_TIMEOUT);
     t.true(Date.now() - began >= 100);
@@ -338,8 +340,8 @@ export function conformance(name: string, make: () => Harness): void {
   });
 
   it('a peer that stops answering pings is closed with TIMEOUT; a live one is not', async (t, h) => {
-    const { listener, incoming, dial } = await start(t, h, { heartbeatMs: 100 });
-    const live = await dial(SITES[1], { heartbeatMs: 100 });
+    const { listener, incoming, dial } = await start(t, h, { heartbeatMs: 250 });
+    const live = await dial(SITES[1], { heartbeatMs: 250 });
     const liveConn = await incoming.next();
     const raw = await h.rawDial(listener.address);
     await rawHandshake(raw);
@@ -348,7 +350,7 @@ export function conformance(name: string, make: () => Harness): void {
     const info = await within(closeOf(conn), 3000, 'heartbeat timeout');
     t.is(info.code, CloseCodes.TIMEOUT);
     t.true(info.local);
-    await sleep(300);
+    await sleep(750);
     t.false(live.closed);
     t.false(liveConn.closed);
     raw.terminate();

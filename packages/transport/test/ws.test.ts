@@ -145,10 +145,10 @@ test('ws: text frames are refused with MALFORMED, in and after the handshake', a
 
 test('ws: a client that never answers pings (autoPong: false) is closed with TIMEOUT', async (t) => {
   const { listener, incoming } = await start(t, harness(), { heartbeatMs: 100 });
+  const began = Date.now(); // before the dial: no ping can be missed earlier
   const raw = await rawDial(listener.address, { autoPong: false });
   await rawHandshake(raw);
   const conn = await incoming.next();
-  const began = Date.now();
   const info = await within(closeOf(conn), 3000, 'timeout');
   t.is(info.code, CloseCodes.TIMEOUT);
   t.true(Date.now() - began >= 100, `closed after ${Date.now() - began} ms`);

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { STAGES, type Stage } from '@tessera/secagg';
 import {
-  FileError, FileUpdateProvider, NodeErrorCodes, Peer, loadIdentity, loadNodeConfig, loadRoster, memberIndexOf, sessionFromRoster, type PeerEvent, type PeerFaults,
+  FileError, FileUpdateProvider, NodeErrorCodes, NoisyUpdateProvider, Peer, budgetLine, formatDelta, formatEpsilon, loadIdentity, loadNodeConfig, loadRoster, memberIndexOf, openNodeBudget,
+  privacyCost, privacyEpsilon, sessionFromRoster, type PeerEvent, type PeerFaults, type UpdateProvider,
 } from '@tessera/node';
 import { WebSocketTransport } from '@tessera/transport';
 import { action, subcommand, type Context } from '../command.js';
@@ -33,6 +34,10 @@ export function nodeCommand(ctx: Context): Command {
       'update from the input file of that round ({round} in the path is replaced by the round number). Exits 0 when ' +
       'the coordinator ends the session; exits 1 at once if the coordinator refuses this site for good (key not on ' +
       'its roster, another roster, another coordinator key).\n\n' +
+      'When the roster declares session.privacy, the config needs a budget section (ledger, dataset, epsilonCap): each ' +
+      'round\'s noise is added to the update, the round is checked against the cap at its start (a round that would pass ' +
+      'the cap is not taken part in: ERR_BUDGET_EXCEEDED) and recorded in the ledger before the masked input is sent; ' +
+      'the running ε is printed after each round.\n\n' +
       `For tests only: ${FAULTS_ENV}='{"killAfter":{"round":1,"stage":"share"}}' makes the process SIGKILL itself ` +
       'after sending that stage\'s messages in that round.',
     examples: ['tessera node --config node.json', 'tessera node --config node.json --json > node.log'],
@@ -63,7 +68,7 @@ export async function runNode(o: NodeOptions, io: Io): Promise<number> {
   try {
     const config = await loadNodeConfig(o.config);
     const roster = await loadRoster(config.roster);
-    const { session, rounds } = sessionFromRoster(roster, config.roster);
+    const { session, rounds, privacy } = sessionFromRoster(roster, config.roster);
     const { identity, memberId } = await loadIdentity(config.identity);
     const index = memberIndexOf(session, identity.publicKey);
     if (index === undefined)
@@ -73,11 +78,16 @@ export async function runNode(o: NodeOptions, io: Io): Promise<number> {
     const faults = faultsText ? parseFaults(faultsText) : undefined;
     if (faults) log.warn(`${FAULTS_ENV} is set: this process will SIGKILL itself after ${faults.killAfter!.stage} in round ${faults.killAfter!.round} (for tests only)`);
     if (config.insecure) log.warn(INSECURE_BANNER);
+    const budget = await openNodeBudget(config, privacy, config.roster);
+    if (config.budget && !privacy) log.warn(`${config.file}: budget is set, but ${config.roster} declares no session.privacy: no noise is added and the ledger is not touched`);
+    const files = new FileUpdateProvider({ pattern: config.input, ...(config.format ? { format: config.format } : {}), bits: session.bits, vectorLength: session.vectorLength });
+    const provider: UpdateProvider = privacy ? new NoisyUpdateProvider({ base: files, privacy, session }) : files;
     peer = new Peer({
       transport: new WebSocketTransport(),
       address: config.coordinator,
       session, identity,
-      provider: new FileUpdateProvider({ pattern: config.input, ...(config.format ? { format: config.format } : {}), bits: session.bits, vectorLength: session.vectorLength }),
+      provider,
+      ...(budget ? { budget } : {}),
       dial: { ...(ca ? { ca } : {}), ...(config.insecure ? { insecure: true } : {}) },
       limits: config.limits,
       reconnect: config.reconnect,
@@ -85,6 +95,17 @@ export async function runNode(o: NodeOptions, io: Io): Promise<number> {
     });
     peer.on('event', (e) => log.event(e, describe(e)));
     log.event({ type: 'session', name: roster.name, member: index, memberId, rounds, coordinator: config.coordinator } as { type: string }, `session '${roster.name}': member ${index} (${memberId}) of ${session.n}, ${rounds} round${rounds === 1 ? '' : 's'}, coordinator ${config.coordinator}`);
+    if (privacy && budget) {
+      const worst = privacyEpsilon(privacy, session, rounds);
+      const total = budget.ledger.total(budget.dataset, budget.cap.delta);
+      log.event(
+        { type: 'privacy', mechanism: privacy.mechanism, localStddev: privacy.localStddev, l2Clip: privacy.l2Clip, delta: privacy.delta, unit: privacy.unit, epsilonPerRound: worst.perRound, ledger: budget.ledger.file } as { type: string },
+        `privacy: this session adds discrete Gaussian noise (stddev ${privacy.localStddev}) to updates clipped to L2 norm ${privacy.l2Clip}; each round costs at most ε = ${formatEpsilon(worst.perRound)} (δ = ${formatDelta(privacy.delta)}, only t = ${session.threshold} sites' noise present); ledger ${budget.ledger.file}`,
+      );
+      const next = budget.ledger.check(budget.dataset, privacyCost(privacy, session), budget.cap);
+      if (!next.ok) log.warn(`dataset '${budget.dataset}': ε is ${formatEpsilon(next.epsilonNow)} and one more round of this session would raise it to ${formatEpsilon(next.epsilonAfter, budget.cap.epsilon)}, above the cap ε = ${budget.cap.epsilon}: this node will not take part in any round of this session`);
+      log.event({ type: 'budget', dataset: budget.dataset, epsilon: total.epsilon, cap: budget.cap.epsilon, delta: budget.cap.delta, rounds: total.rounds, unit: total.unit, conversion: 'improved' } as { type: string }, budgetLine(total, budget.cap));
+    }
   } catch (e) {
     return reportFailure(io, 'tessera node', e, o.json);
   }
@@ -125,5 +146,7 @@ function describe(e: PeerEvent): string | undefined {
         : `round ${e.round}: aborted by the coordinator (${e.code ?? 'no code'})`;
     case 'error': return `${e.round !== undefined ? `round ${e.round}: ` : ''}${e.fatal ? 'ERROR' : 'warning'} ${e.code}: ${e.message}`;
     case 'session-end': return `session over after ${e.rounds} round${e.rounds === 1 ? '' : 's'}`;
+    case 'budget': return `round ${e.round}: ${budgetLine(e, { epsilon: e.cap, delta: e.delta })}`;
+    case 'budget-refused': return `round ${e.round}: NOT TAKING PART ${e.code}: ${e.message}`;
   }
 }

@@ -7,12 +7,13 @@ import { Command } from 'commander';
 import { fromHex, toHex } from '@tessera/crypto';
 import { MAX_VECTOR_LENGTH } from '@tessera/secagg';
 import {
-  MAX_ROUNDS, addMember, createRoster, loadIdentity, loadRoster, memberId, sessionFromRoster, writeRoster, type Roster, type SessionSettings,
+  MAX_LOCAL_STDDEV, MAX_ROUNDS, MIN_LOCAL_STDDEV, addMember, createRoster, formatDelta, formatEpsilon, loadIdentity, loadRoster, memberId, privacyEpsilon, sessionFromRoster, writeRoster,
+  type Roster, type SessionSettings,
 } from '@tessera/node';
 import { InvalidArgumentError } from 'commander';
 import { action, configure, subcommand, type Context } from '../command.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { choice, fraction, integer, nonEmpty, option } from '../options.js';
+import { choice, decimal, fraction, integer, nonEmpty, option } from '../options.js';
 import { keyValues, percent, printJson, table, type Io } from '../output.js';
 import { reportFailure } from '../runtime.js';
 
@@ -39,6 +40,11 @@ export interface RosterCreateOptions {
   readonly dropout: number;
   readonly threat: 'malicious' | 'semi-honest';
   readonly threshold?: number;
+  /** session.privacy: the noise stddev S each site adds (with dpL2Clip). */
+  readonly dpLocalStddev?: number;
+  readonly dpL2Clip?: number;
+  readonly dpDelta?: number;
+  readonly dpUnit?: 'site';
   readonly json?: boolean;
 }
 export interface RosterAddOptions {
@@ -73,10 +79,14 @@ function createCommand(ctx: Context): Command {
     summary: 'create a roster with no members yet',
     description:
       'Creates a roster with a fresh random session id, the coordinator\'s public key (given as hex, or read from its ' +
-      'identity file) and the session parameters. Refuses to overwrite FILE. Add members with \'tessera roster add\'.',
+      'identity file) and the session parameters. Refuses to overwrite FILE. Add members with \'tessera roster add\'.\n\n' +
+      'With --dp-local-stddev S and --dp-l2-clip C the session spends privacy (session.privacy): every site checks its ' +
+      'update (words read as signed integers) has L2 norm at most C, adds discrete Gaussian noise of stddev S to every ' +
+      'coordinate, and records each round in its privacy ledger; \'roster show\' prints the worst-case ε.',
     examples: [
       'tessera roster create --out roster.json --name trial --coordinator-identity keys/identity.json --length 1000 --rounds 10',
       'tessera roster create --out roster.json --name pilot --coordinator-key 3b6a27bc… --bits 16 --length 64 --rounds 3 --dropout 0.2',
+      'tessera roster create --out roster.json --name dp --coordinator-identity keys/identity.json --length 1000 --rounds 10 --dp-local-stddev 40 --dp-l2-clip 100 --dp-delta 1e-5',
     ],
   }, 'tessera roster');
   cmd
@@ -92,17 +102,25 @@ function createCommand(ctx: Context): Command {
     .addOption(option('--dropout <fraction>', 'expected fraction of members dropping out per round', fraction(), 0.1))
     .addOption(choice('--threat <model>', 'what the coordinator may do', ['malicious', 'semi-honest'] as const, 'malicious'))
     .addOption(option('--threshold <t>', 'Shamir threshold t (default: derived; see tessera params)', integer(1, 1_000_000)))
+    .addOption(option('--dp-local-stddev <S>', 'distributed DP: stddev of the discrete Gaussian noise each site adds to every coordinate (needs --dp-l2-clip)', decimal(MIN_LOCAL_STDDEV, MAX_LOCAL_STDDEV, true)))
+    .addOption(option('--dp-l2-clip <C>', 'distributed DP: largest L2 norm of a site\'s update (words read as signed integers)', decimal(0, 2 ** 40)))
+    .addOption(option('--dp-delta <δ>', 'distributed DP: δ of the (ε, δ) guarantee (default 1e-5)', decimal(0, 0.999999)))
+    .addOption(choice('--dp-unit <unit>', 'distributed DP: unit of privacy (the secure sum protects one site\'s whole update)', ['site'] as const))
     .option('--json', 'print the roster as JSON');
   return action<RosterCreateOptions>(cmd, ctx, (o) => runRosterCreate(o, ctx.io));
 }
 
 export async function runRosterCreate(o: RosterCreateOptions, io: Io): Promise<number> {
   if ((o.coordinatorKey === undefined) === (o.coordinatorIdentity === undefined)) throw new UsageError('give exactly one of --coordinator-key or --coordinator-identity');
+  const dp = o.dpLocalStddev !== undefined || o.dpL2Clip !== undefined;
+  if (dp && (o.dpLocalStddev === undefined || o.dpL2Clip === undefined)) throw new UsageError('give both --dp-local-stddev and --dp-l2-clip (or neither)');
+  if (!dp && (o.dpDelta !== undefined || o.dpUnit !== undefined)) throw new UsageError('--dp-delta and --dp-unit need --dp-local-stddev and --dp-l2-clip');
   try {
     const publicKey = o.coordinatorKey ?? (await loadIdentity(o.coordinatorIdentity!)).publicKeyHex;
     const session: SessionSettings = {
       bits: o.bits, vectorLength: o.length, rounds: o.rounds, graph: o.graph, dropoutRate: o.dropout, threat: o.threat,
       ...(o.threshold !== undefined ? { threshold: o.threshold } : {}),
+      ...(dp ? { privacy: { mechanism: 'ddgauss', localStddev: o.dpLocalStddev!, l2Clip: o.dpL2Clip!, delta: o.dpDelta ?? 1e-5, unit: o.dpUnit ?? 'site' } } : {}),
     };
     const roster = createRoster({ name: o.name, coordinator: { name: o.coordinatorName, publicKey }, session });
     await writeRoster(o.out, roster);
@@ -159,14 +177,30 @@ function showCommand(ctx: Context): Command {
   return action<RosterShowOptions>(cmd, ctx, (o, args) => runRosterShow(args[0]!, o, ctx.io));
 }
 
-/** k, t and the digest, when the roster can run a session. */
-function derived(roster: Roster, file: string): { k: number; t: number; graph: string; digest: string; warning?: string } | { error: string } {
+interface Derived {
+  k: number;
+  t: number;
+  graph: string;
+  digest: string;
+  warning?: string;
+  /** Worst-case ε (only t survivors' noise present) of one round and of every round, at the roster's δ. */
+  privacy?: { epsilonPerRound: number | null; epsilonAllRounds: number | null; delta: number; conversion: 'improved'; worstCaseClients: number };
+}
+
+/** k, t, the digest and the worst-case ε, when the roster can run a session. */
+function derived(roster: Roster, file: string): Derived | { error: string } {
   try {
     const s = sessionFromRoster(roster, file);
     const warning = s.explicitThreshold && s.session.threshold < s.derivedThreshold
       ? `session.threshold ${s.session.threshold} is below the derived ${s.derivedThreshold}: the ${roster.session.threat} threat model's security target is not met`
       : undefined;
-    return { k: s.parameters.degree, t: s.session.threshold, graph: s.session.graph.kind, digest: toHex(s.session.digest), ...(warning ? { warning } : {}) };
+    let privacy: Derived['privacy'];
+    if (s.privacy) {
+      const e = privacyEpsilon(s.privacy, s.session, s.rounds);
+      const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+      privacy = { epsilonPerRound: finite(e.perRound), epsilonAllRounds: finite(e.total), delta: s.privacy.delta, conversion: 'improved', worstCaseClients: s.session.threshold };
+    }
+    return { k: s.parameters.degree, t: s.session.threshold, graph: s.session.graph.kind, digest: toHex(s.session.digest), ...(warning ? { warning } : {}), ...(privacy ? { privacy } : {}) };
   } catch (e) {
     return { error: (e as Error).message };
   }
@@ -193,6 +227,12 @@ export async function runRosterShow(file: string, o: RosterShowOptions, io: Io):
     ...('error' in d
       ? [['not runnable', d.error] as const]
       : [['k and t', `${d.graph} graph, k=${d.k} neighbours, threshold t=${d.t}`] as const, ['digest', d.digest] as const]),
+    ...(s.privacy
+      ? [['privacy', `distributed discrete Gaussian: each site adds noise of stddev ${s.privacy.localStddev} to updates of L2 norm ≤ ${s.privacy.l2Clip} (unit: ${s.privacy.unit})`] as const,
+        ...(!('error' in d) && d.privacy
+          ? [['worst-case ε', `${formatEpsilon(d.privacy.epsilonPerRound ?? Infinity)} per round, ${formatEpsilon(d.privacy.epsilonAllRounds ?? Infinity)} over all ${s.rounds} rounds at δ = ${formatDelta(s.privacy.delta)} (only t=${d.t} sites' noise present; improved RDP conversion)`] as const]
+          : [])]
+      : []),
   ]));
   if (members.length > 0) {
     const tbl = table(['#', 'name', 'member id', 'public key']);

@@ -44,33 +44,46 @@ export function rotationSigns(seed: Uint8Array, n: number): Float64Array {
   return out;
 }
 
+/** Butterflies whose span fits this many doubles (128 KiB, L2-resident) run block by block. */
+const FWHT_BLOCK = 1 << 14;
+
+function radix4(x: Float64Array, from: number, to: number, h: number, s: number): void {
+  for (let i = from; i < to; i += 4 * h) {
+    for (let j = i; j < i + h; j++) {
+      const a = x[j]!, b = x[j + h]!, c = x[j + 2 * h]!, d = x[j + 3 * h]!;
+      const ab = a + b, amb = a - b, cd = c + d, cmd = c - d;
+      x[j] = (ab + cd) * s;
+      x[j + h] = (amb + cmd) * s;
+      x[j + 2 * h] = (ab - cd) * s;
+      x[j + 3 * h] = (amb - cmd) * s;
+    }
+  }
+}
+
 /**
  * In-place fast Walsh–Hadamard transform x ← H·x (unnormalised), then x ← x·scale, for x.length a
- * power of two. Radix-4 passes (half as many sweeps over memory as radix-2), then one radix-2 pass
- * when log2 n is odd; the scale is folded into the last pass.
+ * power of two. Radix-4 passes (half as many sweeps as radix-2), one radix-2 pass when log2 n is odd,
+ * the scale folded into the last pass; the passes whose butterflies span at most 2^14 entries run block
+ * by block while the block is in cache (one sweep over memory instead of seven).
  */
 export function fwht(x: Float64Array, scale = 1): void {
   const n = apow2(x.length, 'x.length');
+  const spans: number[] = [];
   let h = 1;
-  while (h * 4 <= n) {
-    const s = h * 4 === n ? scale : 1; // the last pass applies the scale
-    for (let i = 0; i < n; i += 4 * h) {
-      for (let j = i; j < i + h; j++) {
-        const a = x[j]!, b = x[j + h]!, c = x[j + 2 * h]!, d = x[j + 3 * h]!;
-        const ab = a + b, amb = a - b, cd = c + d, cmd = c - d;
-        x[j] = (ab + cd) * s;
-        x[j + h] = (amb + cmd) * s;
-        x[j + 2 * h] = (ab - cd) * s;
-        x[j + 3 * h] = (amb - cmd) * s;
-      }
-    }
-    h *= 4;
-  }
-  if (h * 2 === n) {
-    for (let j = 0; j < h; j++) {
-      const a = x[j]!, b = x[j + h]!;
+  for (; h * 4 <= n; h *= 4) spans.push(h);
+  const radix2 = h * 2 === n ? h : 0;
+  const lastScale = (k: number) => (k === spans.length - 1 && radix2 === 0 ? scale : 1);
+  let k = 0;
+  const block = Math.min(n, FWHT_BLOCK);
+  let inBlock = 0;
+  while (inBlock < spans.length && spans[inBlock]! * 4 <= block) inBlock++;
+  for (let base = 0; base < n; base += block) for (let p = 0; p < inBlock; p++) radix4(x, base, base + block, spans[p]!, lastScale(p));
+  for (k = inBlock; k < spans.length; k++) radix4(x, 0, n, spans[k]!, lastScale(k));
+  if (radix2) {
+    for (let j = 0; j < radix2; j++) {
+      const a = x[j]!, b = x[j + radix2]!;
       x[j] = (a + b) * scale;
-      x[j + h] = (a - b) * scale;
+      x[j + radix2] = (a - b) * scale;
     }
   } else if (n === 1) x[0] = x[0]! * scale;
 }

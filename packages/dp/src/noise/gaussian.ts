@@ -10,7 +10,7 @@
  *
  * Implementations:
  * - {@link discreteGaussianCks}: CKS Algorithms 1–3 literally, bigint arithmetic only (reference).
- * - {@link DiscreteGaussian} for σ up to about 11 900: exact rejection from an integer-weight table
+ * - {@link DiscreteGaussian} for σ up to about 16 000: exact rejection from an integer-weight table
  *   envelope (./table.ts), three random words and no libm call per sample.
  * - {@link DiscreteGaussian} beyond, or with `table: false`: CKS rejection with the Laplace proposal drawn by exact lazy
  *   inversion and the acceptance decided by a floating-point fast path with an exact bigint fallback
@@ -92,7 +92,7 @@ export class DiscreteGaussian implements NoiseSampler {
 
   /**
    * `options.table`: use the table-driven sampler (./table.ts) when σ is small enough for it (default
-   * true: σ ≤ ~11 900); `options.tableCut`: its window half-width (tests only).
+   * true: σ ≤ ~16 000); `options.tableCut`: its window half-width (tests only).
    */
   constructor(variance: RationalLike, rng: RandomSource | RandomWords, options: { table?: boolean; tableCut?: number } = {}) {
     this.variance = asRational(variance, 'variance');
@@ -103,13 +103,13 @@ export class DiscreteGaussian implements NoiseSampler {
     this.#t = Number(this.#tBig);
     this.#s2t = s2 / this.#t;
     this.#inv2s2 = 1 / (2 * s2);
-    const size = Math.min(ACCEPT_TABLE_MAX, Math.ceil(16 * this.#t) + 1);
-    this.#table = new Float64Array(this.variance.num === 0n ? 0 : size);
-    for (let g = 0; g < this.#table.length; g++) this.#table[g] = this.#accept(g);
-    const entries = 2 * (options.tableCut ?? Math.ceil(11 * Math.sqrt(s2)) + 1) + 2;
+    const entries = 2 * (options.tableCut ?? Math.ceil(8 * Math.sqrt(s2)) + 1) + 2;
     this.#fast = options.table !== false && this.variance.num !== 0n && entries <= TABLE_MAX_ENTRIES
       ? new EnvelopeTable(gaussianTarget(this.variance, s2, this.#tBig, options.tableCut), this.#words, this.stats)
       : null;
+    const size = Math.min(ACCEPT_TABLE_MAX, Math.ceil(16 * this.#t) + 1);
+    this.#table = new Float64Array(this.variance.num === 0n || this.#fast ? 0 : size);
+    for (let g = 0; g < this.#table.length; g++) this.#table[g] = this.#accept(g);
   }
 
   /** Which algorithm this sampler uses: 'table' (./table.ts) or 'rejection' (CKS with the lazy fast path). */
@@ -161,7 +161,11 @@ export class DiscreteGaussian implements NoiseSampler {
 
   /** Fills `out`; an Int32Array throws a RangeError if a sample does not fit (σ > 2^27 or so). */
   fill(out: Int32Array | Float64Array): void {
-    fillChecked(this, out);
+    if (this.#fast) {
+      if (!(out instanceof Int32Array || out instanceof Float64Array)) throw new TypeError('out must be an Int32Array or a Float64Array');
+      this.#fast.fill(out);
+      this.stats.samples += out.length;
+    } else fillChecked(this, out);
   }
 }
 

@@ -13,3 +13,4 @@ export * from './gaussian.js';
 export * from './table.js';
 export * from './poisson.js';
 export * from './pmf.js';
+export * from './pool.js';

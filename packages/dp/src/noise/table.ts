@@ -1,6 +1,6 @@
 /**
  * Table-driven exact samplers for moderate parameters: the fast paths of {@link DiscreteGaussian}
- * (σ up to about 11 900) and of {@link Poisson} (hence Skellam; μ up to about 1.5·10^7).
+ * (σ up to about 16 000) and of {@link Poisson} (hence Skellam; μ up to about 1.5·10^8, σ ≈ 17 000).
  *
  * Rejection sampling from an envelope with INTEGER weights, so that choosing from the envelope is an
  * exact integer operation and only the acceptance involves the target f (an unnormalised pmf with
@@ -16,8 +16,9 @@
  *   and a uniform integer below W, one 32-bit word each (Lemire's multiply-and-reject, with the
  *   64-bit product formed exactly from 16-bit halves). It is accepted
  *   with probability 2^S·f(k)/H(k) (window) or 2^(S+1)·f(k)/(H_T·(1 − q)·q^G) (tail), decided by a
- *   32-bit uniform against precomputed integer thresholds and, when undecided (probability about
- *   2^−40 per sample, or a tail proposal), exactly by the lazy comparison with bigint bounds.
+ *   32-bit uniform against precomputed integer thresholds (tail: against a double estimate with a
+ *   relative margin 2^−20) and, when undecided (probability about 2^−40 per sample), exactly by the
+ *   lazy comparison with bigint bounds.
  *   The accepted k has exactly the normalised distribution f/Σf.
  *
  * The acceptance rate is 1 − O(M/W) (about 1 − 2^−13), so a sample costs three 32-bit words, three
@@ -51,6 +52,8 @@ export interface TableTarget {
   inSupport(k: number): boolean;
   /** lo ≤ 2^prec·f(k)·e^(G/t) ≤ hi for a tail proposal k at distance G beyond the window. */
   tailExact(k: number, g: number, prec: number): readonly [bigint, bigint];
+  /** A double estimate of f(k)·e^(G/t) within relative error 2^−30 (the tail's fast path). */
+  tailHat(k: number, g: number): number;
 }
 
 export class EnvelopeTable {
@@ -64,10 +67,6 @@ export class EnvelopeTable {
   readonly #remM: number; // 2^32 mod M and 2^32 mod W: Lemire's rejection thresholds
   readonly #remW: number;
   readonly #H: Float64Array;
-  readonly #prob: Float64Array;
-  readonly #alias: Int32Array;
-  readonly #tLo: Float64Array;
-  readonly #tHi: Float64Array;
   readonly #HT: number;
   #lastTail = 0;
 
@@ -123,8 +122,6 @@ export class EnvelopeTable {
       prob[i] = W;
       alias[i] = i;
     }
-    this.#prob = prob;
-    this.#alias = alias;
     // Window acceptance thresholds: accept if a + 1 ≤ tLo, reject if a ≥ tHi (a a 32-bit uniform). The
     // margin in f (≥ 2^−42·2^S/H ≥ 2^−10 threshold units) dwarfs the rounding of these products.
     const tLo = new Float64Array(M), tHi = new Float64Array(M);
@@ -132,66 +129,145 @@ export class EnvelopeTable {
       tLo[i] = Math.max(0, Math.floor((TWO32 * 2 ** S * (f[i]! - target.margin)) / H[i]!));
       tHi[i] = Math.min(TWO32, Math.ceil((TWO32 * 2 ** S * (f[i]! + target.margin)) / H[i]!));
     }
-    this.#tLo = tLo;
-    this.#tHi = tHi;
+    // One 64-byte record per bucket, so that a draw touches one cache line:
+    // [prob, alias, tLo(bucket), tHi(bucket), tLo(alias), tHi(alias), −, −].
+    const rec = new Float64Array(8 * M);
+    for (let b = 0; b < M; b++) {
+      const a = alias[b]!;
+      rec[8 * b] = prob[b]!;
+      rec[8 * b + 1] = a;
+      rec[8 * b + 2] = tLo[b]!;
+      rec[8 * b + 3] = tHi[b]!;
+      rec[8 * b + 4] = tLo[a]!;
+      rec[8 * b + 5] = tHi[a]!;
+    }
+    this.#rec = rec;
   }
+
+  readonly #rec: Float64Array;
 
   /** One exact sample (proposals are counted in stats.iterations, undecided ones in stats.slowPaths). */
   sample(): number {
+    this.fill(this.#one);
+    return this.#one[0]!;
+  }
+
+  readonly #one = new Float64Array(1);
+
+  /**
+   * Fills `out` with independent exact samples. The hot loop reads 32-bit words from a local buffer
+   * (bulk-copied from the RandomWords block) instead of calling u32() per word; the rare undecided
+   * decisions and tail proposals draw from the RandomWords stream itself. Either way every word is a
+   * fresh uniform word, so the samples are exact and independent.
+   */
+  fill(out: Float64Array | Int32Array): void {
     const words = this.#words;
     const stats = this.#stats;
     const M = this.entries, W = this.#W, lo = this.#target.lo;
-    for (;;) {
-      stats.iterations++;
-      // Lemire: ⌊u·n/2^32⌋ is uniform below n once the low part u·n mod 2^32 is ≥ 2^32 mod n. For n = M
-      // (< 2^18) the product is exact in a double; for n = W (< 2^32) it is split into 16-bit halves.
-      let bucket: number, v: number;
+    const remM = this.#remM, remW = this.#remW;
+    const rec = this.#rec;
+    const buf = this.#buf;
+    let p = this.#bufPos;
+    let iterations = 0;
+    for (let j = 0; j < out.length; j++) {
+      let value: number;
       for (;;) {
-        const m = words.u32() * M;
-        bucket = Math.floor(m * U32);
-        if (m - bucket * TWO32 >= this.#remM) break;
+        iterations++;
+        // Lemire: ⌊u·n/2^32⌋ is uniform below n once the low part u·n mod 2^32 is ≥ 2^32 mod n. For n = M
+        // (< 2^18) the product is exact in a double; for n = W (< 2^32) it is split into 16-bit halves.
+        let bucket: number, v: number;
+        for (;;) {
+          if (p === buf.length) {
+            words.fillU32(buf);
+            p = 0;
+          }
+          const m = buf[p++]! * M;
+          bucket = Math.floor(m * U32);
+          if (m - bucket * TWO32 >= remM) break;
+        }
+        for (;;) {
+          if (p === buf.length) {
+            words.fillU32(buf);
+            p = 0;
+          }
+          const u = buf[p++]!;
+          const a = (u >>> 16) * W; // < 2^48
+          const ah = Math.floor(a / 65536);
+          const c = (a - ah * 65536) * 65536 + (u & 0xffff) * W; // u·W = ah·2^32 + c, c < 2^49
+          const ch = Math.floor(c * U32);
+          v = ah + ch;
+          if (c - ch * TWO32 >= remW) break;
+        }
+        const r = 8 * bucket;
+        const self = v < rec[r]!;
+        const i = self ? bucket : rec[r + 1]!;
+        if (i === M - 1) {
+          if (this.#tail()) {
+            value = this.#lastTail;
+            break;
+          }
+          continue;
+        }
+        if (p === buf.length) {
+          words.fillU32(buf);
+          p = 0;
+        }
+        const a = buf[p++]!;
+        const o = self ? r + 2 : r + 4;
+        if (a + 1 <= rec[o]!) {
+          value = lo + i;
+          break;
+        }
+        if (a >= rec[o + 1]!) continue;
+        if (this.#slowAccept(i, a)) {
+          value = lo + i;
+          break;
+        }
       }
-      for (;;) {
-        const u = words.u32();
-        const a = (u >>> 16) * W; // < 2^48
-        const ah = Math.floor(a / 65536);
-        const c = (a - ah * 65536) * 65536 + (u & 0xffff) * W; // u·W = ah·2^32 + c, c < 2^49
-        const ch = Math.floor(c * U32);
-        v = ah + ch;
-        if (c - ch * TWO32 >= this.#remW) break;
+      if (value > 0x7fffffff || value < -0x80000000) {
+        if (out instanceof Int32Array) throw new RangeError(`out: sample ${value} does not fit an Int32Array; use a Float64Array`);
       }
-      const i = v < this.#prob[bucket]! ? bucket : this.#alias[bucket]!;
-      if (i === M - 1) {
-        if (this.#tail()) return this.#lastTail;
-        continue;
-      }
-      const a = words.u32();
-      if (a + 1 <= this.#tLo[i]!) return lo + i;
-      if (a >= this.#tHi[i]!) continue;
-      stats.slowPaths++;
-      const k = lo + i;
-      const h = BigInt(this.#H[i]!);
-      const S = BigInt(this.#S);
-      // lo ≤ 2^prec · 2^S·f(k)/H ≤ hi
-      if (lessThanBounds(words, { prefix: BigInt(a), k: 32 }, (prec) => {
-        const [flo, fhi] = this.#target.exact(k, prec + 64);
-        return [(flo << S) / (h << 64n), ((fhi << S) + (h << 64n) - 1n) / (h << 64n)];
-      })) return k;
+      out[j] = value;
     }
+    this.#bufPos = p;
+    stats.iterations += iterations;
+  }
+
+  readonly #buf = new Uint32Array(4096);
+  #bufPos = 4096;
+
+  /** The exact decision U < 2^S·f(k)/H(k) given U's first 32 bits `a`. */
+  #slowAccept(i: number, a: number): boolean {
+    this.#stats.slowPaths++;
+    const k = this.#target.lo + i;
+    const h = BigInt(this.#H[i]!);
+    const S = BigInt(this.#S);
+    return lessThanBounds(this.#words, { prefix: BigInt(a), k: 32 }, (prec) => {
+      const [flo, fhi] = this.#target.exact(k, prec + 64);
+      return [(flo << S) / (h << 64n), ((fhi << S) + (h << 64n) - 1n) / (h << 64n)];
+    });
   }
 
   /** One tail proposal; true if accepted (the value is in #lastTail). */
   #tail(): boolean {
     const words = this.#words;
     const target = this.#target;
-    this.#stats.slowPaths++;
     const g = geometricExp(words, target.t, this.#tBig, this.#stats);
     const k = words.bit() ? target.lo - 1 - g : target.hi + 1 + g;
     if (!target.inSupport(k)) return false;
-    // ratio = 2^(S+1)·f(k)·e^(g/t)/(H_T·(1 − e^(−1/t))) ≤ 1
+    // ratio = 2^(S+1)·f(k)·e^(g/t)/(H_T·(1 − e^(−1/t))) ≤ 1; fast path with a relative margin 2^−20
+    // (estimate within 2^−30, 1 − q within 2^−40 relative), then exact.
+    const a = words.u32();
+    const r = (2 ** (this.#S + 1) * target.tailHat(k, g)) / (this.#HT * -Math.expm1(-1 / target.t));
+    if ((a + 1) * U32 <= r * (1 - 2 ** -20)) {
+      this.#lastTail = k;
+      return true;
+    }
+    if (a * U32 >= r * (1 + 2 ** -20)) return false;
     const HT = BigInt(this.#HT);
     const S1 = BigInt(this.#S + 1);
-    const ok = lessThanBounds(words, { prefix: BigInt(words.u32()), k: 32 }, (prec) => {
+    this.#stats.slowPaths++;
+    const ok = lessThanBounds(words, { prefix: BigInt(a), k: 32 }, (prec) => {
       const w = prec + 64;
       const [elo, ehi] = target.tailExact(k, g, w);
       const [qlo, qhi] = expNegBounds(1n, this.#tBig, w);
@@ -206,13 +282,13 @@ export class EnvelopeTable {
 }
 
 /**
- * The discrete Gaussian target f(x) = e^(−x²/(2σ²)) on the window |x| ≤ K (K = ⌈11σ⌉ + 1 by default),
+ * The discrete Gaussian target f(x) = e^(−x²/(2σ²)) on the window |x| ≤ K (K = ⌈8σ⌉ + 1 by default),
  * tails with t = ⌊σ⌋ + 1. Tail envelope: for |x| > K ≥ σ, f(x)/q^(|x|−K−1) is decreasing (its log has
  * derivative −|x|/σ² + 1/t < 0), so H_T = ⌈2^(S+1)·f(K+1)/(1 − q)⌉ (with margins) covers every tail x.
  */
 export function gaussianTarget(variance: Rational, s2: number, t: bigint, cut?: number): TableTarget {
   const sigma = Math.sqrt(s2);
-  const K = cut ?? Math.ceil(11 * sigma) + 1;
+  const K = cut ?? Math.ceil(8 * sigma) + 1; // tail mass ≈ e^(−32)
   if (!Number.isSafeInteger(K) || K < sigma) throw new RangeError(`table cut must be an integer ≥ σ, got ${K}`);
   const inv2s2 = 1 / (2 * s2);
   const fhat = (x: number) => Math.exp(-x * x * inv2s2);
@@ -232,5 +308,6 @@ export function gaussianTarget(variance: Rational, s2: number, t: bigint, cut?: 
       if (eNum < 0n) throw new Error('internal: Gaussian tail exponent negative');
       return expNegBounds(eNum, 2n * num * t, prec);
     },
+    tailHat: (x, g) => Math.exp(-x * x * inv2s2 + g / tn),
   };
 }

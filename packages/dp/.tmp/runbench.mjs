@@ -1,2 +1,0 @@
-const { runDpBench } = await import('/work/main/scripts/dist/bench/dp.js');
-await runDpBench(process.argv.slice(2));
