@@ -4,8 +4,9 @@
 import { runDpBench } from './bench/dp.js';
 import { runNetBench } from './bench/net.js';
 import { runSecaggBench } from './bench/secagg.js';
+import { runTrainBench } from './bench/train.js';
 
-const benches: Record<string, (args: string[]) => Promise<void>> = { secagg: runSecaggBench, net: runNetBench, dp: runDpBench };
+const benches: Record<string, (args: string[]) => Promise<void>> = { secagg: runSecaggBench, net: runNetBench, dp: runDpBench, train: runTrainBench };
 const [name, ...args] = process.argv.slice(2);
 if (!name || name === '--help' || !(name in benches)) {
   const out = name && name !== '--help' ? process.stderr : process.stdout;

@@ -5,14 +5,12 @@
  * ledger, and one node stops taking part when its cap is reached.
  */
 import test from 'ava';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { DEFAULT_LEDGER_ORDERS, composeRdp, epsilonFromRdp, roundRdp, type DdgaussRound } from '@tessera/dp';
 import { BudgetLedger } from '@tessera/node';
-import { BIN, json, noStackTrace, root, tessera } from './tessera.js';
+import { TesseraProcess as Proc, json, noStackTrace, tessera } from './tessera.js';
 
 async function tempDir(t: { teardown(f: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-budget-cli-'));
@@ -96,40 +94,6 @@ test('budget show --json lists datasets, spends and ε; a corrupt ledger is refu
   t.true(noStackTrace(bad.stderr));
 });
 
-/** A long-running `tessera` process whose --json log lines are collected. */
-class Proc {
-  readonly child: ChildProcess;
-  readonly events: any[] = [];
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #waiters: { match: (e: any) => boolean; resolve: (e: any) => void }[] = [];
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, [BIN, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      let e: any;
-      try {
-        e = JSON.parse(line);
-      } catch {
-        return;
-      }
-      this.events.push(e);
-      this.#waiters = this.#waiters.filter((w) => (w.match(e) ? (w.resolve(e), false) : true));
-    });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
-  }
-  next(match: (e: any) => boolean, timeoutMs = 30_000): Promise<any> {
-    const seen = this.events.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
-      this.#waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
-    });
-  }
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
 
 test('a session that spends privacy, with real processes: nodes refuse to start without a budget, keep ledgers, and one stops at its cap', async (t) => {
   const dir = await tempDir(t);

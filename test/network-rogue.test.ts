@@ -15,18 +15,17 @@
  *    and a node without `ca` that cannot connect and says why.
  */
 import test, { type ExecutionContext } from 'ava';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { encodeCanonical, generateIdentity, systemRandom, x25519KeyPair, type Identity } from '@tessera/crypto';
 import {
   FrameTag, addMember, createRoster, frame, loadRoster, openControl, sessionFromRoster, unframe, writeIdentityFile, writeRoster, type ControlMessage,
 } from '@tessera/node';
 import { SecAggClient, decodeEnvelope, maxMessageBytes, parseMessage, sealMessage, type Session } from '@tessera/secagg';
 import { CloseCodes, DEFAULT_LIMITS, WebSocketTransport, type CloseInfo, type Connection } from '@tessera/transport';
-import { BIN, root } from './tessera.js';
+import { TesseraProcess as Proc } from './tessera.js';
 
 const BITS = 16;
 const D = 8;
@@ -36,49 +35,6 @@ const DEADLINES = { advertiseMs: STAGE_MS, shareMs: STAGE_MS, maskedMs: STAGE_MS
 /** How long to wait for one thing the coordinator should do at once (a close, a round-start). */
 const SOON_MS = 15_000;
 
-/** A long-running `tessera` process whose --json log lines are collected as they come. */
-class Proc {
-  readonly child: ChildProcess;
-  readonly events: any[] = [];
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #waiters: { match: (e: any) => boolean; resolve: (e: any) => void }[] = [];
-
-  constructor(args: readonly string[], cwd: string) {
-    this.child = spawn(process.execPath, [join(root, BIN), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      let e: any;
-      try {
-        e = JSON.parse(line);
-      } catch {
-        return;
-      }
-      this.events.push(e);
-      this.#waiters = this.#waiters.filter((w) => (w.match(e) ? (w.resolve(e), false) : true));
-    });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** The first log event matching `match` (past or future). */
-  next(match: (e: any) => boolean, timeoutMs = SOON_MS, what = 'a matching event'): Promise<any> {
-    const seen = this.events.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms; stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
-      this.#waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
-    });
-  }
-
-  /** SIGKILL by PID (never by name), if still running. */
-  kill(): void {
-    if (this.alive) this.child.kill('SIGKILL');
-  }
-}
 
 /** Spawned processes, killed (by PID) and awaited in t.teardown; the temp dir removed. */
 function cleanup(t: ExecutionContext, dir: string): Proc[] {
@@ -252,7 +208,7 @@ async function startCoordinator(dir: string, procs: Proc[], extra: Record<string
     roster: 'roster.json', identity: 'coord/identity.json', listen: { host: '127.0.0.1', port: 0 }, out: 'results',
     deadlines: DEADLINES, gatherMs: 8000, startTimeoutMs: 30_000, ...extra,
   }));
-  const coordinator = new Proc(['coordinator', '--config', 'coordinator.json', '--json'], dir);
+  const coordinator = new Proc(['coordinator', '--config', 'coordinator.json', '--json'], { cwd: dir });
   procs.push(coordinator);
   const listening = await coordinator.next((e) => e.type === 'listening' || e.type === 'fatal', SOON_MS, 'listening event');
   if (listening.type !== 'listening') throw new Error(`coordinator did not start: ${listening.message}`);
@@ -282,7 +238,7 @@ test.serial('a rogue roster member over real sockets: garbage, oversize, forged 
   t.regex(url, /^ws:\/\/127\.0\.0\.1:\d+$/);
   const nodes: Proc[] = [];
   for (let u = 1; u <= HONEST; u++) {
-    const p = new Proc(['node', '--config', await writeNodeConfig(dir, u, url, { insecure: true }), '--json'], dir);
+    const p = new Proc(['node', '--config', await writeNodeConfig(dir, u, url, { insecure: true }), '--json'], { cwd: dir });
     procs.push(p);
     nodes.push(p);
   }
@@ -444,7 +400,7 @@ test.serial('a replay of an old round as the first frame of a fresh connection i
   const ROGUE = 3;
   const { session, members } = await makeSession(dir, 3, ROUNDS);
   const { coordinator, url } = await startCoordinator(dir, procs, { insecure: true });
-  for (let u = 1; u < ROGUE; u++) procs.push(new Proc(['node', '--config', await writeNodeConfig(dir, u, url, { insecure: true }), '--json'], dir));
+  for (let u = 1; u < ROGUE; u++) procs.push(new Proc(['node', '--config', await writeNodeConfig(dir, u, url, { insecure: true }), '--json'], { cwd: dir }));
   const rogue = new Rogue(session, ROGUE, members[ROGUE]!, url, DEFAULT_LIMITS.maxPayload);
   t.teardown(() => rogue.close());
 
@@ -502,7 +458,7 @@ test.serial('wss:// end to end with certificate and key files: 3 sites, 2 rounds
 
   // A node without ca: the self-signed certificate is not trusted; it keeps retrying, saying why.
   // (It uses site 1's identity, but never gets past TLS; it is killed before site 1 starts.)
-  const noCa = new Proc(['node', '--config', await writeNodeConfig(dir, 1, url, {}, 'no-ca.json'), '--json'], dir);
+  const noCa = new Proc(['node', '--config', await writeNodeConfig(dir, 1, url, {}, 'no-ca.json'), '--json'], { cwd: dir });
   procs.push(noCa);
   // Today it retries TLS failures forever (a 'retry' event each time); should it ever give up on a
   // certificate error instead, that must name the problem too (a 'fatal' event, exit 1).
@@ -522,7 +478,7 @@ test.serial('wss:// end to end with certificate and key files: 3 sites, 2 rounds
 
   const nodes: Proc[] = [];
   for (let u = 1; u <= SITES; u++) {
-    const p = new Proc(['node', '--config', await writeNodeConfig(dir, u, url, { ca: '../cert.pem' }), '--json'], dir);
+    const p = new Proc(['node', '--config', await writeNodeConfig(dir, u, url, { ca: '../cert.pem' }), '--json'], { cwd: dir });
     procs.push(p);
     nodes.push(p);
   }

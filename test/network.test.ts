@@ -7,74 +7,16 @@
  * key, are refused with a clear error and a non-zero exit.
  */
 import test from 'ava';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { TesseraProcess as Proc, tessera, type Run } from './tessera.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(root, 'packages/cli/dist/src/bin.js');
 const SITES = 6;
 const ROUNDS = 5;
 const BITS = 16;
 const D = 8;
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `tessera ...args` to completion. */
-function tessera(args: readonly string[], options: { cwd: string; timeout?: number }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: options.cwd, timeout: options.timeout ?? 20_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(new Error(`tessera ${args.join(' ')}: ${error.signal ?? error.message}; stderr: ${stderr}`));
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** A long-running `tessera` process whose --json log lines are collected as they come. */
-class Proc {
-  readonly child: ChildProcess;
-  readonly events: any[] = [];
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  #waiters: { match: (e: any) => boolean; resolve: (e: any) => void }[] = [];
-
-  constructor(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      let e: any;
-      try {
-        e = JSON.parse(line);
-      } catch {
-        return;
-      }
-      this.events.push(e);
-      this.#waiters = this.#waiters.filter((w) => (w.match(e) ? (w.resolve(e), false) : true));
-    });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  /** The first log event matching `match` (past or future). */
-  next(match: (e: any) => boolean, timeoutMs = 30_000): Promise<any> {
-    const seen = this.events.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
-      this.#waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
-    });
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
 
 /** Site u's input in round r. */
 function inputOf(u: number, r: number): number[] {
@@ -118,7 +60,7 @@ test('six node processes, five rounds, three SIGKILLed at scheduled stages and r
     roster: 'roster.json', identity: 'coord/identity.json', listen: { host: '127.0.0.1', port: 0 }, insecure: true, out: 'results',
     deadlines: { advertiseMs: stage, shareMs: stage, maskedMs: stage, consistencyMs: stage, unmaskMs: stage }, gatherMs: 5000, startTimeoutMs: 20_000,
   }));
-  const coordinator = new Proc(['coordinator', '--config', 'coordinator.json', '--json'], dir);
+  const coordinator = new Proc(['coordinator', '--config', 'coordinator.json', '--json'], { cwd: dir });
   procs.push(coordinator);
   const listening = await coordinator.next((e) => e.type === 'listening');
   const url: string = listening.address;
@@ -134,7 +76,7 @@ test('six node processes, five rounds, three SIGKILLed at scheduled stages and r
   const faults = new Map([[2, { round: 1, stage: 'advertise' }], [4, { round: 2, stage: 'share' }], [6, { round: 3, stage: 'masked' }]]);
   const startNode = (u: number, withFault: boolean): Proc => {
     const f = faults.get(u);
-    const p = new Proc(['node', '--config', `site-${u}/node.json`, '--json'], dir, withFault && f ? { TESSERA_FAULTS: JSON.stringify({ killAfter: f }) } : {});
+    const p = new Proc(['node', '--config', `site-${u}/node.json`, '--json'], { cwd: dir, env: withFault && f ? { TESSERA_FAULTS: JSON.stringify({ killAfter: f }) } : {} });
     procs.push(p);
     return p;
   };
@@ -249,7 +191,7 @@ test('SIGTERM stops a waiting coordinator and a retrying node cleanly; a bad TES
   await cli('roster', 'add', 'roster.json', '--name', 'site', '--key', site.publicKey);
   await cli('roster', 'add', 'roster.json', '--name', 'other', '--key', other.publicKey);
   await writeFile(join(dir, 'coordinator.json'), JSON.stringify({ roster: 'roster.json', identity: 'coord/identity.json', listen: { host: '127.0.0.1', port: 0 }, insecure: true, out: 'results' }));
-  const coordinator = new Proc(['coordinator', '--config', 'coordinator.json', '--json'], dir);
+  const coordinator = new Proc(['coordinator', '--config', 'coordinator.json', '--json'], { cwd: dir });
   procs.push(coordinator);
   await coordinator.next((e) => e.type === 'waiting');
   coordinator.child.kill('SIGTERM');
@@ -259,14 +201,14 @@ test('SIGTERM stops a waiting coordinator and a retrying node cleanly; a bad TES
 
   // Nothing listens now: the node retries until it is told to stop.
   await writeFile(join(dir, 'node.json'), JSON.stringify({ roster: 'roster.json', identity: 'site/identity.json', coordinator: 'ws://127.0.0.1:9', insecure: true, input: 'in-{round}.json' }));
-  const node = new Proc(['node', '--config', 'node.json', '--json'], dir);
+  const node = new Proc(['node', '--config', 'node.json', '--json'], { cwd: dir });
   procs.push(node);
   await node.next((e) => e.type === 'retry');
   node.child.kill('SIGTERM');
   t.deepEqual(await node.exited, { code: 1, signal: null });
   t.like(node.events.find((e) => e.type === 'shutdown'), { signal: 'SIGTERM' });
 
-  const bad = new Proc(['node', '--config', 'node.json'], dir, { TESSERA_FAULTS: '{"killAfter":{"round":-1,"stage":"share"}}' });
+  const bad = new Proc(['node', '--config', 'node.json'], { cwd: dir, env: { TESSERA_FAULTS: '{"killAfter":{"round":-1,"stage":"share"}}' } });
   procs.push(bad);
   t.deepEqual(await bad.exited, { code: 1, signal: null });
   t.regex(bad.stderr, /^tessera node: TESSERA_FAULTS must be \{"killAfter":\{"round":<integer ≥ 0>,"stage":"advertise"\|"share"\|"masked"\|"consistency"\|"unmask"\}\}\n$/);

@@ -1,12 +1,15 @@
 /**
  * Running the built `tessera` executable as a child process, the way a user or a script would.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (test files run from test/dist/). */
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = 'packages/cli/dist/src/bin.js';
+/** The executable, as an absolute path (tests run processes from temporary folders too). */
+export const BIN = join(root, 'packages/cli/dist/src/bin.js');
 
 export interface Run {
   readonly code: number;
@@ -14,10 +17,20 @@ export interface Run {
   readonly stderr: string;
 }
 
-/** Runs `tessera ...args` with a timeout; resolves with its exit code and output. */
-export function tessera(args: readonly string[], timeout = 20_000): Promise<Run> {
+export interface RunOptions {
+  /** Working folder (default: the repository root). */
+  readonly cwd?: string;
+  /** Milliseconds before the process is killed (default 20 s). */
+  readonly timeout?: number;
+  /** Extra environment variables. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs `tessera ...args` to completion; resolves with its exit code and output. */
+export function tessera(args: readonly string[], options: RunOptions = {}): Promise<Run> {
+  const { cwd = root, timeout = 20_000, env = {} } = options;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: root, timeout, maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, timeout, env: { ...process.env, ...env }, maxBuffer: 256 << 20 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') {
         reject(new Error(`tessera ${args.join(' ')} did not exit normally (${error.signal ?? error.message}); stderr: ${stderr}`));
         return;
@@ -38,3 +51,48 @@ export function json(run: Run): any {
 
 /** True when `text` holds no stack trace. */
 export const noStackTrace = (text: string): boolean => !/\n\s+at /.test(text);
+
+/** A long-running `tessera` process (run with --json) whose log lines are collected as they come. */
+export class TesseraProcess {
+  readonly child: ChildProcess;
+  readonly events: any[] = [];
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #waiters: { match: (e: any) => boolean; resolve: (e: any) => void }[] = [];
+
+  constructor(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+    const { cwd = root, env = {} } = options;
+    this.child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      let e: any;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        return;
+      }
+      this.events.push(e);
+      this.#waiters = this.#waiters.filter((w) => (w.match(e) ? (w.resolve(e), false) : true));
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The first log event matching `match` (past or future). */
+  next(match: (e: any) => boolean, timeoutMs = 30_000, what = 'matching event'): Promise<any> {
+    const seen = this.events.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms; stderr: ${this.stderr.slice(-2000)}`)), timeoutMs);
+      this.#waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+    });
+  }
+
+  /** SIGKILL by PID (never by name), if still running. */
+  kill(): void {
+    if (this.alive) this.child.kill('SIGKILL');
+  }
+}

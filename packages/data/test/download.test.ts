@@ -102,15 +102,22 @@ test('a download matching no accepted checksum is refused and not kept', async (
 
 test('a connection that breaks off leaves no partial file in the cache', async (t) => {
   const { bytes, spec } = smallDataset();
+  // The server breaks the connection only once the client has reported bytes received (a partial file
+  // exists then): deterministic on a loaded machine, unlike a timer.
+  let breakOff: (() => void) | undefined;
   const base = await serve(t, (_req, res) => {
     res.writeHead(200, { 'content-length': String(bytes.length) });
     res.write(bytes.subarray(0, 1000));
-    setTimeout(() => res.destroy(), 20);
+    breakOff = () => res.destroy();
   });
   const dir = await tempDir(t);
   const cache = join(dir, 'cache');
   const seen: Progress[] = [];
-  const err = await t.throwsAsync(downloadFile({ url: `${base}/a.npz`, dest: join(cache, 'tinymnist.npz'), accept: spec.accept, onProgress: (p) => seen.push(p) }), { instanceOf: DataError });
+  const onProgress = (p: Progress): void => {
+    seen.push(p);
+    if (p.received > 0) breakOff?.();
+  };
+  const err = await t.throwsAsync(downloadFile({ url: `${base}/a.npz`, dest: join(cache, 'tinymnist.npz'), accept: spec.accept, onProgress }), { instanceOf: DataError });
   t.is(err.code, DataErrorCodes.DOWNLOAD);
   t.regex(err.message, /broke off after \d+ bytes|sent \d+ bytes but announced/);
   t.true(seen.some((p) => p.received > 0));

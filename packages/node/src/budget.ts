@@ -21,11 +21,11 @@
  * validated is an error naming the file and the field; it is never reset silently.
  * @module
  */
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { PrivacyLedger, checkRound, roundRdp, type PrivacyUnit, type Round } from '@tessera/dp';
 import type { NodeConfig } from './config.js';
 import { FileError, NodeError, NodeErrorCodes } from './errors.js';
+import { writeFileDurable } from './files.js';
 import { Fields, readJsonFile } from './json.js';
 import type { SessionPrivacy } from './privacy.js';
 
@@ -191,41 +191,6 @@ function serialized<T>(file: string, task: () => Promise<T>): Promise<T> {
     if (QUEUES.get(file) === tail) QUEUES.delete(file);
   });
   return next;
-}
-
-/**
- * Writes `data` durably and atomically: a temporary file beside `file` (mode `mode`), fsync, rename over
- * `file`, fsync of the folder (created, mode 0700, if missing). A crash at any point leaves either the old file or the new one.
- */
-export async function writeFileDurable(file: string, data: string, mode = 0o600): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
-  try {
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    const h = await open(tmp, 'w', mode);
-    try {
-      await h.chmod(mode); // a stale temporary file keeps its old mode otherwise
-      await h.writeFile(data, 'utf8');
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw new FileError(file, undefined, `cannot be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, NodeErrorCodes.FILE_WRITE, { cause: e });
-  }
-  try {
-    const d = await open(dirname(file), 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch (e) {
-    // Some platforms cannot fsync a folder (EISDIR/EINVAL/EPERM); the rename itself has happened.
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM' && code !== 'EBADF') throw new FileError(dirname(file), undefined, `cannot be synced: ${code ?? (e as Error).message}`, NodeErrorCodes.FILE_WRITE, { cause: e });
-  }
 }
 
 /**

@@ -15,9 +15,9 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { equalBytes, type Identity } from '@tessera/crypto';
+import { equalBytes, toHex, type Identity } from '@tessera/crypto';
 import {
   ErrorCodes, STAGES, SecAggError, SecAggServer, maxMessageBytes, openMessage, type RoundResult, type Session, type Stage,
 } from '@tessera/secagg';
@@ -26,7 +26,8 @@ import { DEFAULT_DEADLINES, DEFAULT_GATHER_MS, DEFAULT_MAX_STRIKES, DEFAULT_STAR
 import { FrameTag, frame, sealControl, unframe, type ControlMessage } from './control.js';
 import { FileError, NodeError, NodeErrorCodes } from './errors.js';
 import { memberId } from './identity.js';
-import { memberIndexOf, writeFileAtomic } from './roster.js';
+import { writeFileDurable } from './files.js';
+import { memberIndexOf } from './roster.js';
 import { resolvePayloadLimits } from './limits.js';
 
 export interface CoordinatorOptions {
@@ -78,6 +79,7 @@ export interface SessionSummary {
 /** Progress events (also emitted under their own type name). No event carries a secret or a vector. */
 export type CoordinatorEvent =
   | { readonly type: 'listening'; readonly address: string }
+  | { readonly type: 'resume'; readonly round: number; readonly rounds: number }
   | { readonly type: 'connected'; readonly member: number; readonly memberId: string; readonly label: string; readonly connected: number }
   | { readonly type: 'disconnected'; readonly member: number; readonly closeCode: number; readonly reason: string; readonly connected: number }
   | { readonly type: 'refused'; readonly member: number; readonly round?: number; readonly code: string; readonly reason: string; readonly closeCode?: number }
@@ -112,6 +114,8 @@ interface Current {
 
 const STAGE_OF_TYPE: Readonly<Record<string, number>> = { advertise: 0, share: 1, masked: 2, consistency: 3, unmask: 4 };
 const SERVER_STAGE_INDEX: Readonly<Record<string, number>> = { advertise: 0, share: 1, masked: 2, consistency: 3, unmask: 4, done: 5, aborted: 5 };
+/** The coordinator's state file in its out folder (see #resumePoint). */
+export const STATE_FILE = 'coordinator-state.json';
 /** How long members get to read session-end and hang up before the listener closes. */
 const SESSION_END_GRACE_MS = 2000;
 /** SecAgg refusals that an honest member never causes on its own connection. */
@@ -217,7 +221,9 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const records: RoundRecord[] = [];
     try {
       await this.start();
-      for (let r = 0; r < this.rounds && !this.#stopped; r++) {
+      const first = await this.#resumePoint();
+      if (first > 0) this.#emit({ type: 'resume', round: first, rounds: this.rounds });
+      for (let r = first; r < this.rounds && !this.#stopped; r++) {
         const record = await this.#round(r);
         records.push(record);
         this.#emit({ type: 'round-end', ...record });
@@ -235,6 +241,47 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     const summary: SessionSummary = { rounds: records, completed, aborted: records.length - completed, stopped: this.#stopped };
     this.#emit({ type: 'session-end', completed, aborted: summary.aborted, stopped: summary.stopped });
     return summary;
+  }
+
+  /** `<out>/coordinator-state.json`: the session digest and the next round that was never started. */
+  get #stateFile(): string | undefined {
+    return this.out === undefined ? undefined : join(this.out, STATE_FILE);
+  }
+
+  /**
+   * The first round to run: 0 for a fresh out folder, else the round after the last one a previous run
+   * of this session started. An out folder of another session is refused.
+   */
+  async #resumePoint(): Promise<number> {
+    const file = this.#stateFile;
+    if (file === undefined) return 0;
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw new FileError(file, undefined, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, NodeErrorCodes.FILE_READ, { cause: e });
+    }
+    let state: unknown;
+    try {
+      state = JSON.parse(text);
+    } catch {
+      throw new FileError(file, undefined, 'is not valid JSON (a damaged coordinator state file: move it away only if no round of this session ran)', NodeErrorCodes.FILE_SYNTAX);
+    }
+    const s = state as { version?: unknown; kind?: unknown; session?: unknown; nextRound?: unknown };
+    if (s === null || typeof s !== 'object' || s.version !== 1 || s.kind !== 'tessera-coordinator-state')
+      throw new FileError(file, 'kind', "must be 'tessera-coordinator-state' with version 1", NodeErrorCodes.FILE_INVALID);
+    if (typeof s.session !== 'string' || !/^[0-9a-f]{64}$/.test(s.session)) throw new FileError(file, 'session', 'must be 64 hex characters', NodeErrorCodes.FILE_INVALID);
+    if (!Number.isSafeInteger(s.nextRound) || (s.nextRound as number) < 0) throw new FileError(file, 'nextRound', 'must be an integer ≥ 0', NodeErrorCodes.FILE_INVALID);
+    if (s.session !== toHex(this.session.digest))
+      throw new FileError(file, 'session', `belongs to another session (digest ${s.session.slice(0, 16)}…, this roster's is ${toHex(this.session.digest).slice(0, 16)}…): give this session its own out folder`, NodeErrorCodes.OUT_IN_USE);
+    return s.nextRound as number;
+  }
+
+  async #saveState(nextRound: number): Promise<void> {
+    const file = this.#stateFile;
+    if (file === undefined) return;
+    await writeFileDurable(file, JSON.stringify({ version: 1, kind: 'tessera-coordinator-state', session: toHex(this.session.digest), nextRound }) + '\n', 0o644);
   }
 
   /** Asks a running session to stop: the round in progress aborts (ERR_STOPPED) and run() resolves. */
@@ -374,6 +421,9 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         ? record({ ok: false, participants: [], survivors: [], code: NodeErrorCodes.STOPPED, reason: 'stopped before the round started' })
         : record({ ok: false, participants: [], survivors: [], code: NodeErrorCodes.NO_QUORUM, reason: `fewer than ${this.minQuorum} members connected within ${this.startTimeoutMs} ms` });
     }
+    // Write-ahead: round r is on disk as started before any member hears of it, so a restarted
+    // coordinator never runs a round number twice (nor overwrites its result).
+    await this.#saveState(r + 1);
     const server = new SecAggServer({ session: this.session, round: r, identity: this.#identity });
     const live = [...this.#members.values()].filter((m) => !m.connection.closed).sort((a, b) => a.index - b.index);
     const participants = live.map((m) => m.index);
@@ -420,9 +470,10 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     if (result && this.out !== undefined) {
       file = join(this.out, `round-${r}.json`);
       try {
-        await writeFileAtomic(file, JSON.stringify({ round: r, survivors: result.survivors, bits: result.bits, sum: Array.from(result.sum) }) + '\n');
+        await writeFileDurable(file, JSON.stringify({ round: r, survivors: result.survivors, bits: result.bits, sum: Array.from(result.sum) }) + '\n', 0o644);
       } catch (e) {
-        throw new FileError(file, undefined, `cannot be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; stopping the session`, NodeErrorCodes.FILE_WRITE, { cause: e });
+        const why = (e as { cause?: NodeJS.ErrnoException }).cause?.code ?? (e as Error).message;
+        throw new FileError(file, undefined, `cannot be written (${why}); stopping the session`, NodeErrorCodes.FILE_WRITE, { cause: e });
       }
     }
     const end: ControlMessage = failure

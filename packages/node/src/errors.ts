@@ -17,6 +17,8 @@ export const NodeErrorCodes = {
   FILE_PERMISSIONS: 'ERR_FILE_PERMISSIONS',
   /** A file cannot be written (a round result: the session stops rather than lose it). */
   FILE_WRITE: 'ERR_FILE_WRITE',
+  /** The out folder holds another session's results. */
+  OUT_IN_USE: 'ERR_OUT_IN_USE',
   /** Refusing to overwrite an existing file. */
   FILE_EXISTS: 'ERR_FILE_EXISTS',
   /** The roster cannot run a session (too few members, a threshold the graph cannot carry…). */

@@ -5,6 +5,7 @@
  */
 export * from './errors.js';
 export * from './json.js';
+export * from './files.js';
 export * from './identity.js';
 export * from './roster.js';
 export * from './config.js';

@@ -16,11 +16,11 @@
  * privacy.ts) and the privacy settings enter the session digest.
  * @module
  */
-import { rename, writeFile, open } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { open } from 'node:fs/promises';
 import { KEY_BYTES, equalBytes, fromHex, systemRandom, toHex, type RandomSource } from '@tessera/crypto';
 import { MAX_MEMBERS, MAX_VECTOR_LENGTH, createSession, deriveParameters, type Parameters, type Session, type ThreatModel } from '@tessera/secagg';
 import { FileError, NodeError, NodeErrorCodes } from './errors.js';
+import { writeFileDurable } from './files.js';
 import { memberId } from './identity.js';
 import { Fields, readJsonFile } from './json.js';
 import { parsePrivacy, privacySessionId, type SessionPrivacy } from './privacy.js';
@@ -182,14 +182,7 @@ export async function writeRoster(file: string, roster: Roster, options: { overw
       throw new FileError(file, undefined, `cannot be created: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, NodeErrorCodes.FILE_READ, { cause: e });
     }
   }
-  await writeFileAtomic(file, text, 0o644);
-}
-
-/** Writes `data` to `<file>.tmp-<pid>` and renames it over `file`. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
-  await writeFile(tmp, data, { mode });
-  await rename(tmp, file);
+  await writeFileDurable(file, text, 0o644);
 }
 
 /** A session ready to run, with how its k and t were chosen. */

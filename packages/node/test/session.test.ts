@@ -364,3 +364,41 @@ test('a round without quorum is skipped, a round below the threshold aborts, and
   await t.throwsAsync(readFile(join(out, 'round-1.json')));
   t.deepEqual(JSON.parse(await readFile(join(out, 'round-2.json'), 'utf8')).sum, plainSum([1, 2, 3, 4], 2));
 });
+
+test('a restarted coordinator resumes after the last round it started, never reruns or overwrites one, and refuses another session\'s out folder', async (t) => {
+  const w = world('resume', 4, 3);
+  const out = await outDir(t);
+  const listen = { name: 'coordinator-resume' };
+  // First run: stopped as soon as round 1 has ended.
+  const first = coordinator(w, 4, { out, listen });
+  first.c.on('round-end', (e) => e.round === 1 && first.c.stop());
+  const address = await first.c.start();
+  const peers = Array.from({ length: 4 }, (_, i) => peer(w, i + 1, address));
+  const peerRuns = peers.map((p) => p.run());
+  const s1 = await first.c.run();
+  t.deepEqual(s1.rounds.filter((r) => r.ok).map((r) => r.round), [0, 1]);
+  const before = await Promise.all([0, 1].map((r) => readFile(join(out, `round-${r}.json`), 'utf8')));
+  // Round 2 may have been started (written ahead) before the stop took effect: the state says which.
+  const next = JSON.parse(await readFile(join(out, 'coordinator-state.json'), 'utf8')).nextRound as number;
+  t.true(next === 2 || next === 3, `nextRound ${next}`);
+  // Second run on the same address: the peers (still running, retrying) reconnect and finish the session.
+  const second = coordinator(w, 4, { out, listen });
+  await second.c.start();
+  const s2 = await second.c.run();
+  t.like(second.events.find((e) => e.type === 'resume'), { type: 'resume', round: next, rounds: 4 });
+  t.deepEqual(s2.rounds.map((r) => r.round), Array.from({ length: 4 - next }, (_, i) => next + i));
+  t.true(s2.rounds.every((r) => r.ok));
+  t.false(second.events.some((e) => e.type === 'round-start' && e.round < next), 'no round number runs twice');
+  t.deepEqual(await Promise.all([0, 1].map((r) => readFile(join(out, `round-${r}.json`), 'utf8'))), before, 'earlier results untouched');
+  for (let r = next; r < 4; r++) t.deepEqual(JSON.parse(await readFile(join(out, `round-${r}.json`), 'utf8')).sum, plainSum([1, 2, 3, 4], r));
+  await Promise.all(peerRuns);
+  // A finished session: nothing to run.
+  const third = coordinator(w, 4, { out, listen });
+  t.deepEqual((await third.c.run()).rounds, []);
+  // Another session's coordinator pointed at this out folder is refused, naming the file.
+  const other = world('resume-other', 4, 3);
+  const intruder = coordinator(other, 2, { out, listen: { name: 'coordinator-other' } });
+  const e = await t.throwsAsync(intruder.c.run(), { instanceOf: Error });
+  t.is((e as NodeError).code, NodeErrorCodes.OUT_IN_USE);
+  t.regex(e!.message, /coordinator-state\.json: session belongs to another session/);
+});

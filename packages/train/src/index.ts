@@ -14,3 +14,5 @@ export { UniformStream, streamFor, permutation } from './random.js';
 export { sizeOf, type Arr, type DType, type Shape } from './tensor.js';
 export * from './checkpoint.js';
 export * from './metrics.js';
+export * from './sampling.js';
+export * from './augment.js';

@@ -62,6 +62,7 @@ export class Sequential implements Trainer {
   readonly #shuffle: UniformStream;
   readonly #grad: Float32Array;
   #perExample = new Float32Array(0);
+  #acc: Float64Array | undefined;
   #batchX = new Float32Array(0);
   #batchY = new Int32Array(0);
 
@@ -232,7 +233,8 @@ export class Sequential implements Trainer {
     const sum = out === undefined ? new Float32Array(P) : af32(out, 'out', P);
     sum.fill(0);
     const norms = new Float64Array(n);
-    const acc = new Float64Array(P);
+    const acc = (this.#acc ??= new Float64Array(P));
+    acc.fill(0);
     const chunk = this.#chunk;
     if (this.#perExample.length < chunk * P) this.#perExample = new Float32Array(chunk * P);
     let clipped = 0, lossSum = 0;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  adam, conv2d, dense, dropout, flatten, groupNorm, logisticRegression, maxPool, relu, sequential, sgd, smallCnn,
+  adam, conv2d, dense, dropout, flatten, gather, randomShift, groupNorm, logisticRegression, maxPool, poissonSample, relu, sequential, sgd, smallCnn, streamFor,
   type Examples,
 } from '../src/index.js';
 import { blobs } from './helpers.js';
@@ -173,4 +173,66 @@ test('smallCnn has the documented architecture and size', (t) => {
   t.deepEqual(m.inputShape, [1, 28, 28]);
   t.is(m.classes, 2);
   t.deepEqual(m.architecture.layers.map((l) => l.type), ['conv2d', 'groupNorm', 'relu', 'maxPool', 'conv2d', 'groupNorm', 'relu', 'maxPool', 'flatten', 'dense', 'relu', 'dense']);
+});
+
+test('poissonSample is deterministic per seed with mean size q·n; gather copies the chosen examples', (t) => {
+  const a = poissonSample(10000, 0.05, streamFor('s', 'batches'));
+  t.deepEqual(a, poissonSample(10000, 0.05, streamFor('s', 'batches')));
+  t.true(Math.abs(a.length - 500) < 5 * Math.sqrt(10000 * 0.05 * 0.95), `size ${a.length}`);
+  t.true(a.every((x, i) => i === 0 || x > a[i - 1]!));
+  t.is(poissonSample(100, 0, streamFor('s', 'b')).length, 0);
+  t.is(poissonSample(100, 1, streamFor('s', 'b')).length, 100);
+  const data = blobs(6, 8, 'g');
+  const b = gather(data, [4, 1]);
+  t.deepEqual(b.inputs, Float32Array.from([...data.inputs.subarray(256, 320), ...data.inputs.subarray(64, 128)]));
+  t.deepEqual(Array.from(b.labels), [data.labels[4], data.labels[1]]);
+  t.throws(() => gather(data, [6]), { instanceOf: RangeError, message: /indices\[0\]/ });
+  t.throws(() => poissonSample(10, 1.5, streamFor('s', 'b')), { instanceOf: RangeError, message: /rate/ });
+});
+
+test('randomShift moves each image by at most maxShift with edge clamping, reproducibly', (t) => {
+  // One 1×3×4 image with distinct values; maxShift 0 is the identity.
+  const img = { inputs: Float32Array.from({ length: 12 }, (_, i) => i), labels: [0] };
+  t.deepEqual(randomShift(img, [1, 3, 4], { maxShift: 0 }, streamFor('a', 'aug')).inputs, img.inputs);
+  const seen = new Set<string>();
+  const u = streamFor('a', 'aug');
+  for (let k = 0; k < 60; k++) {
+    const out = randomShift(img, [1, 3, 4], { maxShift: 1 }, u).inputs;
+    // Recover (dx, dy) from the centre-ish pixel (1, 1) = 5: out(1,1) = in(1+dy, 1+dx).
+    const v = out[5]!, dy = Math.floor(v / 4) - 1, dx = (v % 4) - 1;
+    t.true(Math.abs(dx) <= 1 && Math.abs(dy) <= 1);
+    for (let y = 0; y < 3; y++) for (let x = 0; x < 4; x++) {
+      const sy = Math.min(2, Math.max(0, y + dy)), sx = Math.min(3, Math.max(0, x + dx));
+      t.is(out[y * 4 + x], sy * 4 + sx);
+    }
+    seen.add(`${dx},${dy}`);
+  }
+  t.is(seen.size, 9); // all nine shifts occur
+  t.deepEqual(randomShift(img, [1, 3, 4], { maxShift: 1, flip: true }, streamFor('b', 'aug')), randomShift(img, [1, 3, 4], { maxShift: 1, flip: true }, streamFor('b', 'aug')));
+  t.throws(() => randomShift(img, [1, 3, 4], { maxShift: 3 }, u), { instanceOf: RangeError, message: /maxShift/ });
+});
+
+test('trainEpochs without shuffling equals a loop of trainStep; gradient + applyGradient equals trainStep', (t) => {
+  const data = blobs(20, 8, 'loop');
+  const a = tinyCnn('loop'), b = tinyCnn('loop'), c = tinyCnn('loop');
+  const [epoch] = a.trainEpochs(data, { batchSize: 8, shuffle: false });
+  let loss = 0;
+  for (let s = 0; s < 20; s += 8) {
+    const m = Math.min(8, 20 - s);
+    const batch = { inputs: data.inputs.subarray(s * 64, (s + m) * 64), labels: data.labels.subarray(s, s + m) };
+    loss += b.trainStep(batch).loss * m;
+    c.applyGradient(c.gradient(batch).gradient);
+  }
+  t.deepEqual(a.getParameters(), b.getParameters());
+  t.deepEqual(b.getParameters(), c.getParameters());
+  t.true(Math.abs(epoch!.loss - loss / 20) < 1e-12);
+});
+
+test('evaluate and predict are deterministic (dropout off) and agree', (t) => {
+  const m = tinyCnn('eval', [dropout(0.5)]);
+  const data = blobs(9, 8, 'eval');
+  const e1 = m.evaluate(data, 4), e2 = m.evaluate(data);
+  t.deepEqual(e1.probabilities, e2.probabilities);
+  t.deepEqual(m.predict(data.inputs), e1.probabilities);
+  t.is(e1.accuracy, e1.predictions.reduce((s, p, i) => s + (p === data.labels[i] ? 1 : 0), 0) / 9);
 });

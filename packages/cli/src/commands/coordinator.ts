@@ -105,6 +105,7 @@ const closeText = (code: number): string => `${code}${closeCodeName(code) ? ` ${
 function describe(e: CoordinatorEvent): string | undefined {
   switch (e.type) {
     case 'listening': return `listening at ${e.address}`;
+    case 'resume': return e.round >= e.rounds ? `every round of this session already ran (see the out folder); nothing to do` : `resuming the session at round ${e.round} of ${e.rounds}: earlier rounds ran before a restart`;
     case 'connected': return `member ${e.member} (${e.memberId}) connected from ${e.label}; ${e.connected} connected`;
     case 'disconnected': return `member ${e.member} disconnected (${closeText(e.closeCode)}${e.reason ? `: ${e.reason}` : ''}); ${e.connected} connected`;
     case 'refused':

@@ -133,11 +133,18 @@ async function readPem(file: string, config: string): Promise<Buffer> {
   }
 }
 
+/** A TLS verification failure is a configuration problem more often than a network one: say what to check. */
+function certificateHint(reason: string): string {
+  return /certificate|self[- ]signed|CERT_|unable to verify/i.test(reason)
+    ? ' (the coordinator\'s TLS certificate was not trusted: set "ca" in the node config to the PEM file of the CA that signed it, and check the host name in "coordinator")'
+    : '';
+}
+
 function describe(e: PeerEvent): string | undefined {
   switch (e.type) {
     case 'connected': return `connected to ${e.address} as member ${e.member}`;
     case 'disconnected': return `disconnected (close ${e.closeCode}${e.reason ? `: ${e.reason}` : ''})`;
-    case 'retry': return `cannot reach the coordinator (${e.code}${e.reason ? `: ${e.reason}` : ''}); retrying in ${e.inMs} ms`;
+    case 'retry': return `cannot reach the coordinator (${e.code}${e.reason ? `: ${e.reason}` : ''}); retrying in ${e.inMs} ms${certificateHint(e.reason)}`;
     case 'round-start': return e.participating ? `round ${e.round}: started (${e.participants} members)` : `round ${e.round}: started without this member`;
     case 'stage': return `round ${e.round}: sent ${e.stage} (${e.sent} message${e.sent === 1 ? '' : 's'})`;
     case 'round-end':
