@@ -14,6 +14,7 @@ import { rosterCommand } from './commands/roster.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { nodeCommand } from './commands/node.js';
 import { budgetCommand } from './commands/budget.js';
+import { trainCommand } from './commands/train.js';
 import { ExitCode } from './errors.js';
 import { processIo, type Io } from './output.js';
 
@@ -36,6 +37,7 @@ export function createProgram(ctx: Context): Command {
   program.addCommand(coordinatorCommand(ctx));
   program.addCommand(nodeCommand(ctx));
   program.addCommand(budgetCommand(ctx));
+  program.addCommand(trainCommand(ctx));
   return program;
 }
 

@@ -16,3 +16,4 @@ export * from './checkpoint.js';
 export * from './metrics.js';
 export * from './sampling.js';
 export * from './augment.js';
+export * from './fit.js';
