@@ -262,23 +262,9 @@ export class Poisson {
 
   /** lo ≤ 2^prec · f(k) · e^((g − w)/t) ≤ hi, exactly (bigint interval arithmetic). */
   #acceptBounds(k: number, g: number, prec: number): [bigint, bigint] {
-    const { num: a, den: b } = this.mean;
     const steps = Math.abs(k - this.#m);
     const wp = BigInt(prec + 64 + bitLength(BigInt(steps)) + Math.ceil(Math.abs(g - this.#w) / this.#t) * 2);
-    let lo = 1n << wp, hi = 1n << wp;
-    if (k > this.#m) {
-      for (let j = this.#m + 1; j <= k; j++) {
-        const d = b * BigInt(j);
-        lo = (lo * a) / d;
-        hi = (hi * a + d - 1n) / d;
-      }
-    } else {
-      for (let j = k + 1; j <= this.#m; j++) {
-        const n = b * BigInt(j);
-        lo = (lo * n) / a;
-        hi = (hi * n + a - 1n) / a;
-      }
-    }
+    const [lo, hi] = this.#ratioBounds(k, Number(wp));
     const r = g - this.#w;
     const [elo, ehi] = r >= 0 ? expPosBounds(BigInt(r), this.#tBig, Number(wp)) : expNegBounds(BigInt(-r), this.#tBig, Number(wp));
     const shift = 2n * wp - BigInt(prec);
