@@ -5,18 +5,12 @@
  * ledger, and one node stops taking part when its cap is reached.
  */
 import test from 'ava';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_LEDGER_ORDERS, composeRdp, epsilonFromRdp, roundRdp, type DdgaussRound } from '@tessera/dp';
 import { BudgetLedger } from '@tessera/node';
-import { TesseraProcess as Proc, json, noStackTrace, tessera } from './tessera.js';
+import { TesseraProcess as Proc, json, noStackTrace, tessera, workspace } from './tessera.js';
 
-async function tempDir(t: { teardown(f: () => Promise<void>): void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-budget-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 const epsilon = (cost: DdgaussRound, rounds: number, delta: number): number =>
   epsilonFromRdp(DEFAULT_LEDGER_ORDERS, composeRdp([roundRdp(cost, DEFAULT_LEDGER_ORDERS)], [rounds]), delta, 'improved').epsilon;
@@ -37,7 +31,7 @@ async function setup(dir: string, sites: number, flags: readonly string[]): Prom
 }
 
 test('roster create --dp-*: session.privacy in the file; roster show gives the worst-case ε per round and over all rounds', async (t) => {
-  const dir = await tempDir(t);
+  const dir = (await workspace(t, 'budget-cli')).dir;
   await setup(dir, 4, ['--bits', '16', '--length', '1000', '--rounds', '10', '--threshold', '3', '--graph', 'complete', '--dp-local-stddev', '40', '--dp-l2-clip', '100', '--dp-delta', '1e-6']);
   const roster = JSON.parse(await readFile(join(dir, 'roster.json'), 'utf8'));
   t.deepEqual(roster.session.privacy, { mechanism: 'ddgauss', localStddev: 40, l2Clip: 100, delta: 1e-6, unit: 'site' });
@@ -64,7 +58,7 @@ test('roster create --dp-*: session.privacy in the file; roster show gives the w
 });
 
 test('budget show --json lists datasets, spends and ε; a corrupt ledger is refused naming it', async (t) => {
-  const dir = await tempDir(t);
+  const dir = (await workspace(t, 'budget-cli')).dir;
   const file = join(dir, 'budget.json');
   const cost: DdgaussRound = { mechanism: 'ddgauss', granularity: 1, localStddev: 10, clients: 3, l2Clip: 20, beta: 0, dim: 100, rounding: false };
   const ledger = await BudgetLedger.open(file);
@@ -96,12 +90,7 @@ test('budget show --json lists datasets, spends and ε; a corrupt ledger is refu
 
 
 test('a session that spends privacy, with real processes: nodes refuse to start without a budget, keep ledgers, and one stops at its cap', async (t) => {
-  const dir = await tempDir(t);
-  const procs: Proc[] = [];
-  t.teardown(async () => {
-    for (const p of procs) p.kill();
-    await Promise.all(procs.map((p) => p.exited));
-  });
+  const { dir, procs } = await workspace(t, 'budget-cli');
   const D = 8;
   const ROUNDS = 3;
   // Four sites, t = 2: when site 4 stops, each of the others still has two live neighbours.

@@ -16,8 +16,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeCanonical, generateIdentity, systemRandom, x25519KeyPair, type Identity } from '@tessera/crypto';
 import {
@@ -25,7 +24,7 @@ import {
 } from '@tessera/node';
 import { SecAggClient, decodeEnvelope, maxMessageBytes, parseMessage, sealMessage, type Session } from '@tessera/secagg';
 import { CloseCodes, DEFAULT_LIMITS, WebSocketTransport, type CloseInfo, type Connection } from '@tessera/transport';
-import { TesseraProcess as Proc } from './tessera.js';
+import { TesseraProcess as Proc, workspace } from './tessera.js';
 
 const BITS = 16;
 const D = 8;
@@ -36,16 +35,6 @@ const DEADLINES = { advertiseMs: STAGE_MS, shareMs: STAGE_MS, maskedMs: STAGE_MS
 const SOON_MS = 15_000;
 
 
-/** Spawned processes, killed (by PID) and awaited in t.teardown; the temp dir removed. */
-function cleanup(t: ExecutionContext, dir: string): Proc[] {
-  const procs: Proc[] = [];
-  t.teardown(async () => {
-    for (const p of procs) p.kill();
-    await Promise.all(procs.map((p) => p.exited));
-    await rm(dir, { recursive: true, force: true });
-  });
-  return procs;
-}
 
 /** Member u's input in round r. */
 function inputOf(u: number, r: number): number[] {
@@ -227,8 +216,7 @@ async function writeNodeConfig(dir: string, u: number, url: string, extra: Recor
 const ROGUE_ROUNDS = 10;
 
 test.serial('a rogue roster member over real sockets: garbage, oversize, forged signatures, a relayed and a replayed message are cut off with their close codes while every round completes', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-rogue-'));
-  const procs = cleanup(t, dir);
+  const { dir, procs } = await workspace(t, 'rogue');
   const HONEST = 4;
   const ROGUE = 5;
   const { session, members } = await makeSession(dir, HONEST + 1, ROGUE_ROUNDS);
@@ -394,8 +382,7 @@ test.serial('a rogue roster member over real sockets: garbage, oversize, forged 
 // connection is cut off, not taken for an honestly late message (packages/node/README.md, "What the
 // coordinator enforces").
 test.serial('a replay of an old round as the first frame of a fresh connection is cut off with PROTOCOL_VIOLATION', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-replay-'));
-  const procs = cleanup(t, dir);
+  const { dir, procs } = await workspace(t, 'replay');
   const ROUNDS = 3;
   const ROGUE = 3;
   const { session, members } = await makeSession(dir, 3, ROUNDS);
@@ -438,8 +425,7 @@ function openssl(args: readonly string[], cwd: string): Promise<boolean> {
 }
 
 test.serial('wss:// end to end with certificate and key files: 3 sites, 2 rounds, exact sums; a node without ca is refused by TLS and says why', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-wss-'));
-  const procs = cleanup(t, dir);
+  const { dir, procs } = await workspace(t, 'wss');
   const made = await openssl([
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost',
     '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-days', '1', '-keyout', 'key.pem', '-out', 'cert.pem',

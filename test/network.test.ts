@@ -7,9 +7,8 @@
  * key, are refused with a clear error and a non-zero exit.
  */
 import test from 'ava';
-import { TesseraProcess as Proc, tessera, type Run } from './tessera.js';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { TesseraProcess as Proc, tessera, workspace, type Run } from './tessera.js';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const SITES = 6;
@@ -29,13 +28,7 @@ function plainSum(survivors: readonly number[], r: number): number[] {
 }
 
 test('six node processes, five rounds, three SIGKILLed at scheduled stages and restarted: every round file is the survivors\' exact sum', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-network-'));
-  const procs: Proc[] = [];
-  t.teardown(async () => {
-    for (const p of procs) p.kill();
-    await Promise.all(procs.map((p) => p.exited));
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { dir, procs } = await workspace(t, 'network');
   const cli = (...args: string[]): Promise<Run> => tessera(args, { cwd: dir });
   const must = async (...args: string[]): Promise<Run> => {
     const run = await cli(...args);
@@ -146,8 +139,7 @@ test('six node processes, five rounds, three SIGKILLed at scheduled stages and r
 });
 
 test('keygen, roster and config refusals: one clear line naming the file or flag, exit 1 (or 2 for usage)', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const { dir } = await workspace(t, 'cli');
   const cli = (...args: string[]): Promise<Run> => tessera(args, { cwd: dir });
   const made = JSON.parse((await cli('keygen', '--out', 'k', '--json')).stdout);
   const again = await cli('keygen', '--out', 'k');
@@ -176,13 +168,7 @@ test('keygen, roster and config refusals: one clear line naming the file or flag
 });
 
 test('SIGTERM stops a waiting coordinator and a retrying node cleanly; a bad TESSERA_FAULTS is refused', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-signal-'));
-  const procs: Proc[] = [];
-  t.teardown(async () => {
-    for (const p of procs) p.kill();
-    await Promise.all(procs.map((p) => p.exited));
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { dir, procs } = await workspace(t, 'signal');
   const cli = (...args: string[]): Promise<Run> => tessera(args, { cwd: dir });
   const coord = JSON.parse((await cli('keygen', '--out', 'coord', '--json')).stdout);
   const site = JSON.parse((await cli('keygen', '--out', 'site', '--json')).stdout);

@@ -2,6 +2,8 @@
  * Running the built `tessera` executable as a child process, the way a user or a script would.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -95,4 +97,19 @@ export class TesseraProcess {
   kill(): void {
     if (this.alive) this.child.kill('SIGKILL');
   }
+}
+
+/**
+ * A fresh temporary folder and a list for the processes a test spawns: in t.teardown every process
+ * still running is killed by PID (never by name) and awaited, then the folder is removed.
+ */
+export async function workspace(t: { teardown(f: () => Promise<void>): void }, prefix: string): Promise<{ dir: string; procs: TesseraProcess[] }> {
+  const dir = await mkdtemp(join(tmpdir(), `tessera-${prefix}-`));
+  const procs: TesseraProcess[] = [];
+  t.teardown(async () => {
+    for (const p of procs) p.kill();
+    await Promise.all(procs.map((p) => p.exited));
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { dir, procs };
 }

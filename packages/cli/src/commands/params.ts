@@ -4,21 +4,15 @@
  * @module
  */
 import type { Command } from 'commander';
-import { MAX_MEMBERS, type ThreatModel } from '@tessera/secagg';
+import { MAX_MEMBERS } from '@tessera/secagg';
 import { action, subcommand, type Context } from '../command.js';
 import { ExitCode } from '../errors.js';
 import { choice, fraction, integer, option } from '../options.js';
 import { formatLog2, keyValues, percent, printJson, wrap, type Io } from '../output.js';
-import { GRAPH_CHOICES, THREAT_CHOICES, parametersJson, plan, targetWarnings, type GraphChoice, type PlanRequest } from '../parameters.js';
+import { GRAPH_CHOICES, THREAT_CHOICES, parametersJson, plan, targetWarnings, type PlanRequest } from '../parameters.js';
 
-export interface ParamsOptions {
-  readonly members: number;
-  readonly dropout: number;
-  readonly corrupt: number;
-  readonly threat: ThreatModel;
-  readonly graph: GraphChoice;
-  readonly securityBits: number;
-  readonly correctnessBits: number;
+/** The flags of `tessera params`: a parameter plan request, and --json. */
+export interface ParamsOptions extends PlanRequest {
   readonly json?: boolean;
 }
 
@@ -49,10 +43,7 @@ export function paramsCommand(ctx: Context): Command {
 }
 
 export function runParams(o: ParamsOptions, io: Io): number {
-  const req: PlanRequest = {
-    members: o.members, dropout: o.dropout, corrupt: o.corrupt, threat: o.threat, graph: o.graph,
-    securityBits: o.securityBits, correctnessBits: o.correctnessBits,
-  };
+  const req: PlanRequest = o;
   const p = plan(req);
   const warnings = targetWarnings(req, p);
   const json = { command: 'params' as const, members: o.members, ...parametersJson(req, p), warnings };
