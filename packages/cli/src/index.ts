@@ -15,6 +15,8 @@ import { coordinatorCommand } from './commands/coordinator.js';
 import { nodeCommand } from './commands/node.js';
 import { budgetCommand } from './commands/budget.js';
 import { trainCommand } from './commands/train.js';
+import { simulateCommand } from './commands/simulate.js';
+import { auditCommand } from './commands/audit.js';
 import { ExitCode } from './errors.js';
 import { processIo, type Io } from './output.js';
 
@@ -29,6 +31,7 @@ export function createProgram(ctx: Context): Command {
     .description('Tessera: federated training of medical-imaging models across hospitals under secure aggregation.')
     .version(version, '--version', 'print the version')
     .addHelpText('after', '\nExamples:\n  $ tessera demo --seed 1\n  $ tessera params --members 100 --dropout 0.1\n  $ tessera keygen --out ./keys\n  $ tessera coordinator --config coordinator.json\n  $ tessera demo --help\n');
+  program.addCommand(simulateCommand(ctx));
   program.addCommand(demoCommand(ctx));
   program.addCommand(paramsCommand(ctx));
   program.addCommand(privacyCommand(ctx));
@@ -38,6 +41,7 @@ export function createProgram(ctx: Context): Command {
   program.addCommand(nodeCommand(ctx));
   program.addCommand(budgetCommand(ctx));
   program.addCommand(trainCommand(ctx));
+  program.addCommand(auditCommand(ctx));
   return program;
 }
 

@@ -17,3 +17,4 @@ export * from './resolve.js';
 export * from './dicom.js';
 export * from './image.js';
 export * from './folder.js';
+export * from './load.js';

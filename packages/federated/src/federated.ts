@@ -11,13 +11,14 @@
  */
 import { seededRandom, systemRandom } from '@tessera/crypto';
 import type { ImageDataset } from '@tessera/data';
-import { PrivacyLedger } from '@tessera/dp';
-import type { Stage } from '@tessera/secagg';
-import { evaluateMetrics, standardize, type Examples, type Metrics, type Trainer } from '@tessera/train';
+import type { PrivacyLedger } from '@tessera/dp';
+import type { Delivery, Stage } from '@tessera/secagg';
+import type { Examples, Trainer } from '@tessera/train';
 import { planDpSgd, planFedAvg, type Mode, type RoundPlan } from './plan.js';
 import { createChannel, randomDropouts, secureSum, type DropoutSchedule, type SecAggOptions, type SecureChannel } from './secure.js';
 import { Server } from './server.js';
 import { Site } from './site.js';
+import { RunTracker, toExamples, type MetricSummary, type RoundBase, type RoundReport } from './tracker.js';
 
 export interface DpSgdOptions {
   /** Per-example L2 clip C. */
@@ -44,7 +45,7 @@ export interface FederatedOptions {
   readonly normalize?: { readonly mean: number; readonly std: number };
   readonly rounds: number;
   readonly mode: Mode;
-  /** FedAvg: local epochs per round (default 1), batch size (default 32), augmentation, server learning rate (default 1). */
+  /** FedAvg: local epochs per round (default 1), batch size (default 32), server learning rate (default 1). Augmentation: FedAvg's local epochs and DP-SGD's sampled examples. */
   readonly localEpochs?: number;
   readonly batchSize?: number;
   readonly augment?: false | { readonly maxShift: number; readonly flip?: boolean };
@@ -62,34 +63,11 @@ export interface FederatedOptions {
   readonly dropout?: number | DropoutSchedule;
   /** Makes the whole run reproducible (identities, masks, splits of randomness); system CSPRNG without it. */
   readonly seed?: string;
+  /** Report an exponential moving average of the global model with this decay (see RunTracker; default 0: none). */
+  readonly ema?: number;
   /** Evaluate val/test every this many rounds and at the last (default 1). */
   readonly evaluateEvery?: number;
   readonly onRound?: (report: RoundReport, run: { readonly server: Server; readonly sites: readonly Site[] }) => void;
-}
-
-export type MetricSummary = Pick<Metrics, 'auc' | 'accuracy' | 'loss' | 'balancedAccuracy'>;
-
-export interface RoundReport {
-  /** 0-based. */
-  readonly round: number;
-  readonly survivors: readonly number[];
-  readonly dropouts: readonly { readonly site: number; readonly stage: Stage }[];
-  /** Set when the SecAgg round aborted (the model is unchanged and no privacy is spent). */
-  readonly aborted?: string;
-  /** FedAvg: Σ n_i over the survivors, as decoded from the secure sum. DP-SGD: q·N. */
-  readonly total: number;
-  /** Sites whose delta was clipped (FedAvg) / examples clipped (DP-SGD), summed over the sites that computed. */
-  readonly clipped: number;
-  /** Mean local training loss over the sites that computed. */
-  readonly loss: number;
-  /** Bytes of all envelopes moved in the round. */
-  readonly bytes: number;
-  readonly seconds: { readonly local: number; readonly secagg: number; readonly server: number; readonly evaluate: number; readonly total: number };
-  readonly val?: MetricSummary;
-  readonly test?: MetricSummary;
-  /** DP-SGD: ε so far with the contributors really present, and in the worst case (n_min every round). */
-  readonly epsilon?: number;
-  readonly epsilonWorstCase?: number;
 }
 
 export interface FederatedResult {
@@ -100,17 +78,12 @@ export interface FederatedResult {
   readonly best?: { readonly round: number; readonly parameters: Float32Array; readonly val: MetricSummary; readonly test?: MetricSummary };
   readonly plan: RoundPlan;
   readonly threshold: number;
+  /** DP-SGD: the ledger of the completed rounds as they happened (the survivors' noise present). */
   readonly ledger?: PrivacyLedger;
+  /** DP-SGD: the same rounds with only t = n_min sites' noise present (the worst case the plan assumes). */
+  readonly worstCaseLedger?: PrivacyLedger;
   readonly seconds: number;
 }
-
-/** Examples from an ImageDataset or Examples, standardised when asked. */
-export function toExamples(d: Examples | ImageDataset, normalize?: { mean: number; std: number }): Examples {
-  const inputs = 'images' in d ? d.images : d.inputs;
-  return { inputs: normalize ? standardize(inputs, normalize.mean, normalize.std) : inputs, labels: d.labels };
-}
-
-const summary = (m: Metrics): MetricSummary => ({ auc: m.auc, accuracy: m.accuracy, loss: m.loss, balancedAccuracy: m.balancedAccuracy });
 
 /** Everything a run needs, built once (exported so tests and `simulate` can drive rounds themselves). */
 export interface Federation {
@@ -161,7 +134,14 @@ export function createFederation(o: Omit<FederatedOptions, 'rounds' | 'onRound' 
 }
 
 /** One round (see the module comment); returns the report without metrics. */
-export function runFederatedRound(f: Federation, round: number, dropouts: ReadonlyMap<number, Stage> = f.schedule(round)) {
+export interface RoundHooks {
+  /** Every envelope the round moves (for transcripts), as runRound's observe. */
+  readonly observe?: (d: Delivery) => void;
+  /** The round's secure sum (the coordinator's output), when the round completed. */
+  readonly onSum?: (sum: Uint32Array, roundSeed: Uint8Array) => void;
+}
+
+export function runFederatedRound(f: Federation, round: number, dropouts: ReadonlyMap<number, Stage> = f.schedule(round), hooks: RoundHooks = {}): RoundBase {
   const t0 = performance.now();
   const global = f.server.parameters;
   const seed = f.roundSeed(round);
@@ -183,7 +163,8 @@ export function runFederatedRound(f: Federation, round: number, dropouts: Readon
     }
   }
   const t1 = performance.now();
-  const secure = secureSum(f.channel, round, vectors, dropouts);
+  const secure = secureSum(f.channel, round, vectors, dropouts, hooks.observe);
+  if (secure.sum) hooks.onSum?.(secure.sum, seed);
   const t2 = performance.now();
   let total = 0;
   if (secure.sum) {
@@ -211,48 +192,15 @@ export function runFederatedRound(f: Federation, round: number, dropouts: Readon
 export function federatedTrain(o: FederatedOptions): FederatedResult {
   const started = performance.now();
   const f = createFederation(o);
-  const val = o.val ? toExamples(o.val, o.normalize) : undefined;
-  const test = o.test ? toExamples(o.test, o.normalize) : undefined;
-  const every = o.evaluateEvery ?? 1;
-  const ledger = o.mode === 'dpsgd' ? new PrivacyLedger({ unit: 'patient' }) : undefined;
-  const worst = o.mode === 'dpsgd' ? new PrivacyLedger({ unit: 'patient' }) : undefined;
-  const delta = o.dp?.delta ?? 1e-5;
-  const reports: RoundReport[] = [];
-  let best: { round: number; parameters: Float32Array; val: MetricSummary; test?: MetricSummary } | undefined;
+  const tracker = new RunTracker(f, o);
   for (let r = 0; r < o.rounds; r++) {
-    const base = runFederatedRound(f, r);
-    let epsilon: number | undefined, epsilonWorstCase: number | undefined;
-    if (ledger && worst && f.plan.mode === 'dpsgd' && !base.aborted) {
-      const p = { mechanism: 'gaussian' as const, noiseMultiplier: f.plan.noiseMultiplier, samplingRate: f.plan.samplingRate, nMin: f.plan.nMin };
-      ledger.addRound({ ...p, contributors: base.survivors.length });
-      worst.addRound({ ...p, contributors: f.plan.nMin });
-    }
-    if (ledger && worst && ledger.epsilon(delta).rounds > 0) {
-      epsilon = ledger.epsilon(delta).epsilon;
-      epsilonWorstCase = worst.epsilon(delta).epsilon;
-    }
-    const t0 = performance.now();
-    let v: MetricSummary | undefined, te: MetricSummary | undefined;
-    if ((r + 1) % every === 0 || r === o.rounds - 1) {
-      if (val) v = summary(evaluateMetrics(f.server.trainer, val));
-      if (test) te = summary(evaluateMetrics(f.server.trainer, test));
-    }
-    const evalS = (performance.now() - t0) / 1000;
-    const report: RoundReport = {
-      ...base,
-      seconds: { ...base.seconds, evaluate: evalS, total: base.seconds.local + base.seconds.secagg + base.seconds.server + evalS },
-      ...(v ? { val: v } : {}), ...(te ? { test: te } : {}),
-      ...(epsilon !== undefined ? { epsilon, epsilonWorstCase: epsilonWorstCase! } : {}),
-    };
-    if (v) {
-      const score = (m: MetricSummary) => (Number.isNaN(m.auc) ? m.accuracy : m.auc);
-      if (!best || score(v) > score(best.val)) best = { round: r, parameters: f.server.parameters, val: v, ...(te ? { test: te } : {}) };
-    }
-    reports.push(report);
+    const report = tracker.finish(runFederatedRound(f, r));
     o.onRound?.(report, { server: f.server, sites: f.sites });
   }
+  const best = tracker.best;
   return {
-    rounds: reports, parameters: f.server.parameters, ...(best ? { best } : {}), plan: f.plan, threshold: f.channel.threshold,
-    ...(ledger ? { ledger } : {}), seconds: (performance.now() - started) / 1000,
+    rounds: tracker.reports, parameters: tracker.parameters, ...(best ? { best } : {}), plan: f.plan, threshold: f.channel.threshold,
+    ...(tracker.ledger ? { ledger: tracker.ledger } : {}), ...(tracker.worstCaseLedger ? { worstCaseLedger: tracker.worstCaseLedger } : {}),
+    seconds: (performance.now() - started) / 1000,
   };
 }

@@ -9,3 +9,7 @@ export * from './secure.js';
 export * from './site.js';
 export * from './server.js';
 export * from './federated.js';
+export * from './tracker.js';
+export * from './profile.js';
+export * from './calibrate.js';
+export * from './publication.js';

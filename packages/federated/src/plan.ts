@@ -21,9 +21,16 @@
  * DP-SGD (patient level). Site i sends encodeUpdate(Σ_{j∈B_i} clip_C(g_j)) with its share of discrete
  * Gaussian noise, σ_site = z·C/√t (t = SecAgg threshold = n_min), and no count (the batch size is private;
  * the server divides by the expected batch size q·N, N the public total number of patients).
+ *
+ * The DP-SGD encoding uses UNCONDITIONAL randomized rounding (β = 0): the privacy unit is one patient,
+ * who moves one site's sum by at most C, and the bound on the grid difference of two neighbouring
+ * rounded sums, C/γ + √n_pad, holds under the coupling that reuses the rounding uniforms (see
+ * {@link dpSgdRound}). Conditional rounding (β > 0) bounds ‖rounded x‖ of ONE vector (Kairouz et al.'s
+ * client-level sensitivity), not the difference of two rounded sums whose norms are ≈ C_enc ≫ C, and its
+ * rejection step depends on the whole sum, which breaks the coupling.
  * @module
  */
-import { chooseEncoding, type EncodingParams, type NoiseKind } from '@tessera/dp';
+import { chooseEncoding, type DdgaussRound, type EncodingParams, type NoiseKind } from '@tessera/dp';
 
 export type Mode = 'fedavg' | 'dpsgd';
 
@@ -86,9 +93,40 @@ export function planDpSgd(o: {
   const expected = o.samplingRate * o.population;
   const encodingClip = o.encodingClip ?? o.clip * Math.ceil((2 * expected) / o.sites + 10 * Math.sqrt(expected) + 10);
   const siteStddev = (o.noiseMultiplier * o.clip) / Math.sqrt(o.nMin);
-  const encoding = chooseEncoding({ dim: o.dim, l2Clip: encodingClip, clients: o.sites, noiseStddev: siteStddev, bits: o.bits ?? 32, noise: o.noise ?? 'gaussian' });
+  // β = 0: unconditional randomized rounding (see the module comment: the patient-level sensitivity needs it).
+  const encoding = chooseEncoding({ dim: o.dim, l2Clip: encodingClip, clients: o.sites, noiseStddev: siteStddev, bits: o.bits ?? 32, noise: o.noise ?? 'gaussian', beta: 0 });
   return {
     mode: 'dpsgd', encoding, clip: o.clip, samplingRate: o.samplingRate, noiseMultiplier: o.noiseMultiplier, nMin: o.nMin,
     population: o.population, siteStddev, vectorLength: encoding.paddedDim,
+  };
+}
+
+/**
+ * The accounting event of one completed DP-SGD round: the distributed discrete Gaussian actually used,
+ * at patient level, with `clients` sites' noise present (the survivors, or n_min = t for the worst case).
+ *
+ * Units are the accountant's "unscaled" (model) units, as in the encoder: `granularity` γ is the grid
+ * step, `localStddev` the per-site stddev as realised by the sampler (γ·√noiseVariance, i.e. z·C/√t up to
+ * the double → rational conversion), `l2Clip` the per-example clip C. With `rounding: true, beta: 0` the
+ * accountant uses Δ₂ = C/γ + √n_pad on the grid: a patient moves one site's clipped-gradient sum by ≤ C
+ * (the encoder's rotation is orthonormal and its clip to C_enc is a projection onto a ball, 1-Lipschitz),
+ * and unconditional randomized rounding with the same uniforms U_j ∈ [0, 1) is r_j = ⌈v_j − U_j⌉ (up to the
+ * 2^−32 resolution of the uniforms), monotone in v_j, so each coordinate of the difference of the two
+ * rounded sums is < |v_j − v'_j| + 1 in absolute value, hence
+ * ‖r − r'‖₂ < C/γ + √n_pad for every u; the output is a mixture over u of discrete Gaussians shifted by
+ * r_u, and Rényi divergence is jointly quasi-convex, so the bound for the worst u holds for the mixture.
+ * Requires a plan from {@link planDpSgd} (β = 0).
+ *
+ * @example
+ * const ledger = new PrivacyLedger({ unit: 'patient' });
+ * ledger.addRound(dpSgdRound(plan, survivors.length));
+ */
+export function dpSgdRound(plan: DpSgdPlan, clients: number): DdgaussRound {
+  if (plan === null || typeof plan !== 'object' || plan.mode !== 'dpsgd') throw new TypeError('plan must be a DP-SGD plan (planDpSgd)');
+  if (!Number.isInteger(clients) || clients < 1) throw new RangeError(`clients must be a positive integer, got ${clients}`);
+  if (plan.encoding.beta !== 0) throw new RangeError(`plan.encoding.beta must be 0 (unconditional rounding) for the patient-level bound, got ${plan.encoding.beta}`);
+  return {
+    mechanism: 'ddgauss', granularity: plan.encoding.granularity, localStddev: plan.encoding.noiseStddev, clients,
+    l2Clip: plan.clip, beta: 0, rounding: true, dim: plan.encoding.paddedDim, samplingRate: plan.samplingRate,
   };
 }

@@ -4,19 +4,9 @@
  * machine reveals nothing else), never a site's vector or count.
  * @module
  */
-import { decodeSum } from '@tessera/dp';
 import type { Trainer } from '@tessera/train';
 import type { RoundPlan } from './plan.js';
-
-/** The decoded aggregate of one round. */
-export interface Decoded {
-  /** FedAvg: the weighted mean delta Σ n_i·clip(Δ_i)/Σ n_i; DP-SGD: the noised mean gradient (Σ clip(g) + noise)/(q·N). */
-  readonly mean: Float64Array;
-  /** FedAvg: Σ n_i over the survivors (exact); DP-SGD: the expected batch size q·N. */
-  readonly total: number;
-  /** FedAvg: countBound·Σ w_i; DP-SGD: Σ clip(g) + noise (before dividing). */
-  readonly sum: Float64Array;
-}
+import { decodeRoundSum, type Decoded } from './profile.js';
 
 export class Server {
   readonly trainer: Trainer;
@@ -39,26 +29,9 @@ export class Server {
     return this.trainer.getParameters();
   }
 
-  /** Decodes a secure sum (n_pad words, plus the count word for FedAvg). */
+  /** Decodes a secure sum (n_pad words, plus the count word for FedAvg): {@link decodeRoundSum}. */
   decode(sum: Uint32Array, roundSeed: Uint8Array): Decoded {
-    const plan = this.plan;
-    if (sum.length !== plan.vectorLength) throw new RangeError(`sum must have ${plan.vectorLength} words, got ${sum.length}`);
-    const n = plan.encoding.paddedDim;
-    const decoded = decodeSum(sum.subarray(0, n), plan.encoding, roundSeed);
-    if (plan.mode === 'fedavg') {
-      const total = sum[n]!;
-      const s = new Float64Array(decoded.length);
-      const mean = new Float64Array(decoded.length);
-      for (let i = 0; i < s.length; i++) {
-        s[i] = decoded[i]! * plan.countBound;
-        mean[i] = total > 0 ? s[i]! / total : 0;
-      }
-      return { mean, total, sum: s };
-    }
-    const total = plan.samplingRate * plan.population;
-    const mean = new Float64Array(decoded.length);
-    for (let i = 0; i < mean.length; i++) mean[i] = decoded[i]! / total;
-    return { mean, total, sum: decoded };
+    return decodeRoundSum(this.plan, sum, roundSeed);
   }
 
   /** FedAvg: θ ← θ + η·Δ̄. DP-SGD: the server optimiser's step with the noised mean gradient. */

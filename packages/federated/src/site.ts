@@ -23,7 +23,7 @@ export interface SiteOptions {
   readonly localSteps?: number;
   /** FedAvg: mini-batch size (default 32). */
   readonly batchSize?: number;
-  /** FedAvg: random shift of each image each local epoch (default none). */
+  /** Random shift of each image: each local epoch (FedAvg), each sampled example (DP-SGD); default none. */
   readonly augment?: false | { readonly maxShift: number; readonly flip?: boolean };
   /** FedAvg: forget the local optimiser's state (momentum) at the start of each round (default true). */
   readonly resetOptimizer?: boolean;
@@ -118,7 +118,11 @@ export class Site {
     const idx = poissonSample(this.size, plan.samplingRate, this.#stream(`round-${round}/poisson`));
     const update = new Float64Array(tr.parameterCount);
     if (idx.length === 0) return { update, count: 0, norm: 0, clipped: 0, loss: NaN, seconds: (performance.now() - t0) / 1000 };
-    const cs = tr.clippedGradientSum(gather(this.data, idx), plan.clip);
+    // DP-SGD augmentation: each sampled example is shifted with the site's private stream before its
+    // gradient is taken; the per-example clip, and so the sensitivity, is unchanged.
+    const aug = this.#o.augment || undefined;
+    const batch = gather(this.data, idx);
+    const cs = tr.clippedGradientSum(aug ? randomShift(batch, tr.inputShape, aug, this.#stream(`round-${round}/augment`)) : batch, plan.clip);
     let sq = 0;
     for (let i = 0; i < update.length; i++) {
       update[i] = cs.sum[i]!;

@@ -75,7 +75,24 @@ test('DP-SGD training: per-round privacy accounting with the worst case n_min an
   for (const r of a.rounds) t.true(r.epsilonWorstCase! >= r.epsilon! - 1e-12);
   t.deepEqual(a.rounds[2]!.survivors, [1, 2, 4]);
   t.is(a.ledger!.toJSON().rounds.length, 4);
-  t.deepEqual(a.ledger!.toJSON().rounds.map((r) => (r as { contributors?: number }).contributors), [4, 4, 3, 4]);
+  // Every completed round is accounted as the distributed discrete Gaussian actually used: the plan's grid,
+  // the realised per-site stddev, the per-example clip, unconditional rounding, n_pad, q; clients = the
+  // survivors (a round with a dropout records 3, not 4) and, in the worst-case ledger, t.
+  if (a.plan.mode !== 'dpsgd') return t.fail();
+  const enc = a.plan.encoding;
+  t.is(enc.beta, 0);
+  const rounds = a.ledger!.toJSON().rounds as unknown as { mechanism: string; clients?: number }[];
+  t.deepEqual(rounds.map((r) => r.clients), [4, 4, 3, 4]);
+  for (const r of rounds) {
+    t.deepEqual(r, {
+      mechanism: 'ddgauss', granularity: enc.granularity, localStddev: enc.noiseStddev, clients: r.clients, l2Clip: 1, beta: 0,
+      rounding: true, dim: enc.paddedDim, samplingRate: 0.2,
+    });
+  }
+  t.true(Math.abs(enc.noiseStddev - (1.1 * 1) / Math.sqrt(a.threshold)) < 1e-9 * enc.noiseStddev);
+  t.deepEqual((a.worstCaseLedger!.toJSON().rounds as unknown as { clients?: number }[]).map((r) => r.clients), [a.threshold, a.threshold, a.threshold, a.threshold]);
+  t.is(a.rounds[3]!.epsilonWorstCase, a.worstCaseLedger!.epsilon(1e-5).epsilon);
+  t.is(a.rounds[3]!.epsilon, a.ledger!.epsilon(1e-5).epsilon);
   // Determinism from the seed, noise included.
   const b = run('dp1');
   t.deepEqual(a.parameters, b.parameters);

@@ -50,6 +50,8 @@ export interface CoordinatorConfig {
   /** Refused-but-harmless messages tolerated from one connection in one round before it is closed. */
   readonly maxStrikes: number;
   readonly limits: Partial<Limits>;
+  /** Where to keep this party's transcript (docs/transcript.md); none without it. */
+  readonly transcript?: TranscriptConfig;
 }
 
 export interface NodeConfig {
@@ -68,9 +70,28 @@ export interface NodeConfig {
   readonly limits: Partial<Limits>;
   /** The site's privacy budget; required when the roster declares `session.privacy`. */
   readonly budget?: NodeBudgetConfig;
+  /** Where to keep this party's transcript (docs/transcript.md); none without it. */
+  readonly transcript?: TranscriptConfig;
 }
 
 /** The `budget` section of a node config. */
+/** `transcript`: { dir, digestsOnly? } — the folder of this party's transcript of the session. */
+export interface TranscriptConfig {
+  readonly dir: string;
+  /** Keep large envelopes (masked vectors) by digest only, for sites that cannot keep gigabytes. */
+  readonly digestsOnly: boolean;
+}
+
+function transcriptSection(f: Fields, value: unknown, base: string): TranscriptConfig {
+  const t = f.object(value, 'transcript', ['dir', 'digestsOnly']);
+  let digestsOnly = false;
+  if (f.has(t, 'digestsOnly')) {
+    if (typeof t.digestsOnly !== 'boolean') f.fail('transcript.digestsOnly', 'must be true or false');
+    digestsOnly = t.digestsOnly as boolean;
+  }
+  return { dir: resolve(base, f.string(t, 'dir', 'transcript')), digestsOnly };
+}
+
 export interface NodeBudgetConfig {
   /** Absolute path of the ledger file (created on the first spend). */
   readonly ledger: string;
@@ -111,7 +132,7 @@ function insecureFlag(f: Fields, o: Record<string, unknown>): boolean {
 export function parseCoordinatorConfig(value: unknown, file: string): CoordinatorConfig {
   const f = new Fields(file);
   const base = dirname(resolve(file));
-  const o = f.object(value, '', ['roster', 'identity', 'listen', 'tls', 'insecure', 'out', 'deadlines', 'minQuorum', 'startTimeoutMs', 'gatherMs', 'maxStrikes', 'limits']);
+  const o = f.object(value, '', ['roster', 'identity', 'listen', 'tls', 'insecure', 'out', 'deadlines', 'minQuorum', 'startTimeoutMs', 'gatherMs', 'maxStrikes', 'limits', 'transcript']);
   const path = (obj: Record<string, unknown>, key: string, field: string): string => resolve(base, f.string(obj, key, field));
   const l = f.object(o.listen, 'listen', ['host', 'port']);
   const listen = { host: f.string(l, 'host', 'listen', 255), port: f.int(l, 'port', 'listen', 0, 65535) };
@@ -142,6 +163,7 @@ export function parseCoordinatorConfig(value: unknown, file: string): Coordinato
     gatherMs: optInt('gatherMs', 0, MAX_TIMEOUT_MS, DEFAULT_GATHER_MS),
     maxStrikes: optInt('maxStrikes', 1, 1000, DEFAULT_MAX_STRIKES),
     limits: limits(f, o),
+    ...(f.has(o, 'transcript') ? { transcript: transcriptSection(f, o.transcript, base) } : {}),
   };
 }
 
@@ -155,7 +177,7 @@ export function parseCoordinatorConfig(value: unknown, file: string): Coordinato
 export function parseNodeConfig(value: unknown, file: string): NodeConfig {
   const f = new Fields(file);
   const base = dirname(resolve(file));
-  const o = f.object(value, '', ['roster', 'identity', 'coordinator', 'insecure', 'input', 'format', 'ca', 'reconnect', 'limits', 'budget']);
+  const o = f.object(value, '', ['roster', 'identity', 'coordinator', 'insecure', 'input', 'format', 'ca', 'reconnect', 'limits', 'budget', 'transcript']);
   const path = (key: string): string => resolve(base, f.string(o, key, ''));
   const insecure = insecureFlag(f, o);
   const coordinator = f.string(o, 'coordinator', '', 2048);
@@ -183,6 +205,7 @@ export function parseNodeConfig(value: unknown, file: string): NodeConfig {
     reconnect,
     limits: limits(f, o),
     ...(f.has(o, 'budget') ? { budget: budgetSection(f, o.budget, base) } : {}),
+    ...(f.has(o, 'transcript') ? { transcript: transcriptSection(f, o.transcript, base) } : {}),
   };
 }
 

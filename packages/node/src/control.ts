@@ -12,6 +12,9 @@
  * - { v: 1, type: 'round-start', session, round, participants: [member indices, ascending] }
  * - { v: 1, type: 'round-end', session, round, survivors: [indices], ok: bool, code?: string }
  * - { v: 1, type: 'session-end', session, round: number of rounds in the session }
+ * - { v: 1, type: 'publish', session, round, data: bytes } — the state round `round` starts from (for
+ *   training, the global model), sent right before that round's round-start. Opaque to the protocol; a
+ *   receiver accepts at most the maxPublicationBytes it was configured with (0, the default: none).
  * `session` is the 32-byte SecAgg session digest. No sum is sent to peers: it is the coordinator's output.
  * @module
  */
@@ -52,7 +55,33 @@ export interface SessionEnd {
   readonly session: Uint8Array;
   readonly round: number;
 }
-export type ControlMessage = RoundStart | RoundEnd | SessionEnd;
+export interface Publish {
+  readonly v: number;
+  readonly type: 'publish';
+  readonly session: Uint8Array;
+  readonly round: number;
+  /** The state the round starts from (for training, the global model); opaque bytes. */
+  readonly data: Uint8Array;
+}
+export type ControlMessage = RoundStart | RoundEnd | SessionEnd | Publish;
+
+/** Largest maxPublicationBytes a coordinator or peer accepts (1 GiB; frames must stay below 2^31 bytes). */
+export const MAX_PUBLICATION_BYTES = 2 ** 30;
+
+/**
+ * The largest control frame (tag byte included) a side must be able to carry when publications of up to
+ * `maxPublicationBytes` are allowed: MAX_CONTROL_BYTES of headroom plus the data.
+ */
+export function maxControlFrameBytes(maxPublicationBytes: number): number {
+  return 1 + MAX_CONTROL_BYTES + checkMaxPublicationBytes(maxPublicationBytes);
+}
+
+/** Validates a maxPublicationBytes setting: an integer in [0, MAX_PUBLICATION_BYTES]. */
+export function checkMaxPublicationBytes(value: unknown, name = 'maxPublicationBytes'): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new TypeError(`${name} must be an integer, got ${typeof value}`);
+  if (value < 0 || value > MAX_PUBLICATION_BYTES) throw new RangeError(`${name} must be in [0, ${MAX_PUBLICATION_BYTES}], got ${value}`);
+  return value;
+}
 
 /** Prefixes `payload` with its tag. */
 export function frame(tag: FrameTag, payload: Uint8Array): Uint8Array {
@@ -76,9 +105,9 @@ export function sealControl(message: ControlMessage, identity: Identity): Uint8A
 
 const violation = (what: string): NodeError => new NodeError(NodeErrorCodes.PROTOCOL_VIOLATION, `control message: ${what}`);
 
-function decode(bytes: Uint8Array, what: string): Canonical {
+function decode(bytes: Uint8Array, what: string, maxBytes: number): Canonical {
   try {
-    return decodeCanonical(bytes, MAX_CONTROL_BYTES);
+    return decodeCanonical(bytes, maxBytes);
   } catch (e) {
     if (e instanceof EncodingError) throw violation(`${what}: ${e.message}`);
     throw e;
@@ -106,19 +135,23 @@ function indices(v: Canonical | undefined, f: string, n: number): number[] {
 /**
  * Opens a control envelope (the payload of a 0x02 frame): canonical encoding, the coordinator's
  * signature under the pinned session key, this protocol version and session, known type and fields.
+ * Envelopes of up to MAX_CONTROL_BYTES + maxPublicationBytes are decoded; a 'publish' whose data is
+ * longer than maxPublicationBytes (any publish, when it is 0) is refused.
  * Throws NodeError(PROTOCOL_VIOLATION) naming what is wrong.
  *
  * @example
- * const msg = openControl(unframe(bytes).payload, session);
+ * const msg = openControl(unframe(bytes).payload, session, 1 << 20);
  * if (msg.type === 'round-start') …
  */
-export function openControl(payload: Uint8Array, session: Session): ControlMessage {
-  const env = decode(payload, 'envelope');
+export function openControl(payload: Uint8Array, session: Session, maxPublicationBytes = 0): ControlMessage {
+  checkMaxPublicationBytes(maxPublicationBytes);
+  const limit = MAX_CONTROL_BYTES + maxPublicationBytes;
+  const env = decode(payload, 'envelope', limit);
   if (!isMap(env)) throw violation('envelope is not a map');
   keys(env, ['m', 's']);
   if (!(env.m instanceof Uint8Array) || !(env.s instanceof Uint8Array) || env.s.length !== SIGNATURE_BYTES) throw violation(`envelope fields must be a message and a ${SIGNATURE_BYTES}-byte signature`);
   if (!verifySignature(session.serverKey, concat(CONTROL_LABEL, env.m), env.s)) throw violation(`signature does not verify under the roster's coordinator key`);
-  const m = decode(env.m, 'message');
+  const m = decode(env.m, 'message', limit);
   if (!isMap(m)) throw violation('message is not a map');
   if (m.v !== PROTOCOL_VERSION) throw violation(`version ${String(m.v)} is not ${PROTOCOL_VERSION}`);
   if (!(m.session instanceof Uint8Array) || !sameBytes(m.session, session.digest)) throw violation('belongs to another session');
@@ -136,6 +169,13 @@ export function openControl(payload: Uint8Array, session: Session): ControlMessa
     case 'session-end':
       keys(m, ['v', 'type', 'session', 'round']);
       return { ...header, type: 'session-end' };
+    case 'publish': {
+      keys(m, ['v', 'type', 'session', 'round', 'data']);
+      if (!(m.data instanceof Uint8Array)) throw violation(`field 'data' must be a byte string`);
+      if (maxPublicationBytes === 0) throw violation(`a publication of ${m.data.length} bytes, but this side accepts none (maxPublicationBytes is 0)`);
+      if (m.data.length > maxPublicationBytes) throw violation(`a publication of ${m.data.length} bytes exceeds maxPublicationBytes = ${maxPublicationBytes}`);
+      return { ...header, type: 'publish', data: m.data };
+    }
     default:
       throw violation(`unknown type ${typeof m.type === 'string' ? `'${m.type.slice(0, 40)}'` : typeof m.type}`);
   }

@@ -12,6 +12,11 @@
  * honest but confused member could cause (a duplicate, a message for a stage not yet open) count as
  * strikes, and too many strikes in a round cut it off too. A round that aborts is recorded, and the
  * session goes on with the next round. Nothing secret and no vector is ever put into an event.
+ *
+ * The learning seam: `publish(r)` supplies the state round r starts from (for training, the global
+ * model); it is sent, signed, to every participant right before round r's round-start. `onResult(r, result)`
+ * receives each round's sum (after round-<r>.json is written, before round-end goes out) — the place to
+ * update the model. Either callback failing stops the session (fail closed).
  * @module
  */
 import { EventEmitter } from 'node:events';
@@ -23,12 +28,13 @@ import {
 } from '@tessera/secagg';
 import { CloseCodes, type Connection, type Limits, type Listener, type Transport } from '@tessera/transport';
 import { DEFAULT_DEADLINES, DEFAULT_GATHER_MS, DEFAULT_MAX_STRIKES, DEFAULT_START_TIMEOUT_MS, type Deadlines } from './config.js';
-import { FrameTag, frame, sealControl, unframe, type ControlMessage } from './control.js';
+import { FrameTag, checkMaxPublicationBytes, frame, maxControlFrameBytes, sealControl, unframe, type ControlMessage } from './control.js';
 import { FileError, NodeError, NodeErrorCodes } from './errors.js';
 import { memberId } from './identity.js';
 import { writeFileDurable } from './files.js';
 import { memberIndexOf } from './roster.js';
 import { resolvePayloadLimits } from './limits.js';
+import { TranscriptQueue, realText, sumDigest, type RoundAnnotations, type TranscriptSink } from './transcript.js';
 
 export interface CoordinatorOptions {
   readonly transport: Transport;
@@ -52,6 +58,27 @@ export interface CoordinatorOptions {
   readonly maxStrikes?: number;
   /** Folder for round-<r>.json; no files are written without it. */
   readonly out?: string;
+  /**
+   * The state round `round` starts from (for training, the global model), or undefined to publish
+   * nothing. Called after the quorum and the write-ahead state save; the bytes are sent in a signed
+   * 'publish' control message to every participant right before the round-start. At most
+   * maxPublicationBytes; more (or any bytes when maxPublicationBytes is 0) stops the session with a
+   * RangeError, as does a throw.
+   */
+  readonly publish?: (round: number) => Uint8Array | undefined | Promise<Uint8Array | undefined>;
+  /** Largest publication, in bytes: an integer in [0, 2^30]; default 0 (publications are refused). */
+  readonly maxPublicationBytes?: number;
+  /**
+   * Called (and awaited) once per round that produced a sum, after round-<r>.json is written and before
+   * round-end is sent. A throw stops the session: run() rejects with it.
+   */
+  readonly onResult?: (round: number, result: RoundResult) => void | RoundAnnotations | Promise<void | RoundAnnotations>;
+  /**
+   * Records every frame sent and received (after it was opened and accepted) and a note per round
+   * (round-result with the sum's SHA-256 and the ε onResult reports, or round-aborted): see
+   * docs/transcript.md, "Tessera's recording profile". A failed append stops the session.
+   */
+  readonly transcript?: TranscriptSink;
 }
 
 /** What happened to one round. */
@@ -84,6 +111,7 @@ export type CoordinatorEvent =
   | { readonly type: 'disconnected'; readonly member: number; readonly closeCode: number; readonly reason: string; readonly connected: number }
   | { readonly type: 'refused'; readonly member: number; readonly round?: number; readonly code: string; readonly reason: string; readonly closeCode?: number }
   | { readonly type: 'waiting'; readonly round: number; readonly connected: number; readonly minQuorum: number }
+  | { readonly type: 'publish'; readonly round: number; readonly bytes: number }
   | { readonly type: 'round-start'; readonly round: number; readonly participants: readonly number[] }
   | { readonly type: 'stage'; readonly round: number; readonly stage: Stage; readonly closedBy: 'complete' | 'deadline'; readonly received: number; readonly expected: number; readonly ms: number }
   | { readonly type: 'dropout'; readonly round: number; readonly stage: Stage; readonly members: readonly number[] }
@@ -139,6 +167,10 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
   readonly gatherMs: number;
   readonly maxStrikes: number;
   readonly out: string | undefined;
+  readonly maxPublicationBytes: number;
+  readonly #publish: CoordinatorOptions['publish'];
+  readonly #onResult: CoordinatorOptions['onResult'];
+  readonly #tx: TranscriptQueue | undefined;
   readonly #transport: Transport;
   readonly #identity: Identity;
   readonly #listenExtra: Readonly<Record<string, unknown>>;
@@ -171,11 +203,18 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     this.maxStrikes = positive(options.maxStrikes ?? DEFAULT_MAX_STRIKES, 'maxStrikes', 1, 1000);
     if (options.out !== undefined && (typeof options.out !== 'string' || options.out.length === 0)) throw new TypeError('out must be a non-empty string');
     this.out = options.out;
+    if (options.publish !== undefined && typeof options.publish !== 'function') throw new TypeError('publish must be a function');
+    if (options.onResult !== undefined && typeof options.onResult !== 'function') throw new TypeError('onResult must be a function');
+    this.maxPublicationBytes = checkMaxPublicationBytes(options.maxPublicationBytes ?? 0);
+    this.#publish = options.publish;
+    this.#onResult = options.onResult;
+    this.#tx = options.transcript === undefined ? undefined : new TranscriptQueue(options.transcript);
     this.#transport = options.transport;
     this.#identity = identity;
     this.#listenExtra = options.listen ?? {};
     this.#maxBytes = maxMessageBytes(session);
-    this.#limits = resolvePayloadLimits(options.limits ?? {}, this.#maxBytes + 1);
+    const publication = this.maxPublicationBytes > 0 ? maxControlFrameBytes(this.maxPublicationBytes) : 0;
+    this.#limits = resolvePayloadLimits(options.limits ?? {}, Math.max(this.#maxBytes + 1, publication));
   }
 
   /** Where peers dial, once started. */
@@ -230,7 +269,8 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       }
       if (!this.#stopped) {
         const end = sealControl({ v: 1, type: 'session-end', session: this.session.digest, round: this.rounds }, this.#identity);
-        await Promise.allSettled([...this.#members.values()].map((m) => m.connection.send(end)));
+        await this.#sendAll([...this.#members.values()].filter((m) => !m.connection.closed), end);
+        await this.#tx?.idle();
         // Peers close on session-end; give them a moment before the listener closes what is left.
         await this.#waitUntil(() => this.connected.length === 0, SESSION_END_GRACE_MS);
       }
@@ -354,6 +394,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     if (STAGE_OF_TYPE[type]! < SERVER_STAGE_INDEX[cur.server.stage]!) return; // late: that stage has closed
     try {
       cur.server.receive(payload);
+      this.#tx?.message('received', member.index, bytes, 0);
     } catch (e) {
       if (!(e instanceof SecAggError)) throw e;
       if (VIOLATIONS.has(e.code)) return this.#cut(member, e.code, e.message, round);
@@ -413,6 +454,26 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     }
   }
 
+  /**
+   * What `publish` gives for round `r`: undefined, or bytes within maxPublicationBytes. Anything else
+   * stops the session (fail closed): a TypeError for a non-byte value, a RangeError naming both sizes.
+   */
+  async #publication(r: number): Promise<Uint8Array | undefined> {
+    if (!this.#publish) return undefined;
+    const data: unknown = await this.#publish(r);
+    if (data === undefined) return undefined;
+    if (!(data instanceof Uint8Array)) throw new TypeError(`publish(${r}) must return a Uint8Array or undefined, got ${data === null ? 'null' : typeof data}`);
+    if (data.length > this.maxPublicationBytes || this.maxPublicationBytes === 0)
+      throw new RangeError(`publish(${r}) returned ${data.length} bytes, but maxPublicationBytes is ${this.maxPublicationBytes}${this.maxPublicationBytes === 0 ? ' (no publications)' : ''}; stopping the session`);
+    return data;
+  }
+
+  /** Records `bytes` as sent to each of `to` (write-ahead: before the send), then sends it to each. */
+  #sendAll(to: readonly Member[], bytes: Uint8Array): Promise<unknown> {
+    for (const m of to) this.#tx?.message('sent', m.index, bytes, 0);
+    return Promise.allSettled(to.map((m) => m.connection.send(bytes)));
+  }
+
   async #round(r: number): Promise<RoundRecord> {
     const started = performance.now();
     const record = (fields: Omit<RoundRecord, 'round' | 'ms'>): RoundRecord => ({ round: r, ...fields, ms: Math.round(performance.now() - started) });
@@ -424,6 +485,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
     // Write-ahead: round r is on disk as started before any member hears of it, so a restarted
     // coordinator never runs a round number twice (nor overwrites its result).
     await this.#saveState(r + 1);
+    const published = await this.#publication(r);
     const server = new SecAggServer({ session: this.session, round: r, identity: this.#identity });
     const live = [...this.#members.values()].filter((m) => !m.connection.closed).sort((a, b) => a.index - b.index);
     const participants = live.map((m) => m.index);
@@ -436,8 +498,13 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
       m.strikes = 0;
       m.frames = 0;
     }
+    if (published !== undefined) {
+      const publishFrame = sealControl({ v: 1, type: 'publish', session: this.session.digest, round: r, data: published }, this.#identity);
+      this.#emit({ type: 'publish', round: r, bytes: published.length });
+      await this.#sendAll(live, publishFrame);
+    }
     this.#emit({ type: 'round-start', round: r, participants });
-    await Promise.allSettled(live.map((m) => m.connection.send(startFrame)));
+    await this.#sendAll(live, startFrame);
     // Who the stage still waits for, among participants whose round-start connection is still open.
     const isLive = (u: number): boolean => {
       const m = this.#members.get(u);
@@ -456,7 +523,7 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         const outgoing = server.closeStage();
         this.#emit({ type: 'stage', round: r, stage, closedBy: complete ? 'complete' : 'deadline', received: expected.length - missing.length, expected: expected.length, ms: Math.round(performance.now() - stageStarted) });
         if (missing.length > 0) this.#emit({ type: 'dropout', round: r, stage, members: missing });
-        await Promise.allSettled(outgoing.map(({ to, bytes }) => (isLive(to) ? this.#members.get(to)!.connection.send(frame(FrameTag.SECAGG, bytes)) : undefined)));
+        await Promise.allSettled(outgoing.map(({ to, bytes }) => (isLive(to) ? this.#sendAll([this.#members.get(to)!], frame(FrameTag.SECAGG, bytes)) : undefined)));
       }
       result = server.result;
       if (!result) failure = { code: ErrorCodes.ABORTED, reason: 'the round ended without a result' };
@@ -476,11 +543,21 @@ export class Coordinator extends EventEmitter<CoordinatorEventMap> {
         throw new FileError(file, undefined, `cannot be written (${why}); stopping the session`, NodeErrorCodes.FILE_WRITE, { cause: e });
       }
     }
+    // The learning seam: a throw stops the session (run() rejects) before round-end goes out.
+    const annotations = result && this.#onResult ? await this.#onResult(r, result) : undefined;
+    if (result)
+      this.#tx?.note(r, 'round-result', {
+        survivors: [...result.survivors], sumSha256: sumDigest(result.sum),
+        epsilon: realText(annotations?.epsilon), epsilonWorstCase: realText(annotations?.epsilonWorstCase),
+      });
+    else if (failure) this.#tx?.note(r, 'round-aborted', { code: failure.code, reason: failure.reason });
     const end: ControlMessage = failure
       ? { v: 1, type: 'round-end', session: this.session.digest, round: r, survivors: [], ok: false, code: failure.code }
       : { v: 1, type: 'round-end', session: this.session.digest, round: r, survivors: [...result!.survivors], ok: true };
     const endFrame = sealControl(end, this.#identity);
-    await Promise.allSettled(participants.filter(isLive).map((u) => this.#members.get(u)!.connection.send(endFrame)));
+    await this.#sendAll(participants.filter(isLive).map((u) => this.#members.get(u)!), endFrame);
+    // Fail closed: a session whose record could not be written does not go on.
+    await this.#tx?.idle();
     return failure
       ? record({ ok: false, participants, survivors: [], code: failure.code, reason: failure.reason })
       : record({ ok: true, participants, survivors: [...result!.survivors], ...(file ? { file } : {}) });

@@ -16,3 +16,4 @@ export * from './control.js';
 export * from './limits.js';
 export * from './coordinator.js';
 export * from './peer.js';
+export * from './transcript.js';

@@ -1,6 +1,7 @@
 /**
  * Where a peer's update for each round comes from. `UpdateProvider` is the plug: today a file per
- * round (`FileUpdateProvider`); local training plugs in here later.
+ * round (`FileUpdateProvider`); local training plugs in here, starting from the round's publication
+ * (`InputContext.publication`: the global model the coordinator published before the round).
  *
  * File formats, chosen by `format` or else by extension (`.json` → json, anything else → u32le):
  * - json: a JSON array of `vectorLength` integers, each in [0, 2^bits).
@@ -13,9 +14,18 @@ import { MAX_VECTOR_LENGTH } from '@tessera/secagg';
 import { FileError, NodeErrorCodes } from './errors.js';
 import { parseJsonText, readBounded } from './json.js';
 
+/** What a peer knows about a round when it asks for its input. */
+export interface InputContext {
+  /**
+   * The coordinator's publication for this round (the state the round starts from; for training, the
+   * global model), verified under the coordinator key; undefined when none was published.
+   */
+  readonly publication?: Uint8Array;
+}
+
 /** Supplies the vector a peer contributes to round `round`. */
 export interface UpdateProvider {
-  input(round: number): Promise<Uint32Array>;
+  input(round: number, context?: InputContext): Promise<Uint32Array>;
   /**
    * What taking part in `round` costs in privacy (an accountant round), when the provider adds DP
    * noise (NoisyUpdateProvider); a Peer then checks and records it in its privacy budget.
@@ -107,7 +117,8 @@ export class FileUpdateProvider implements UpdateProvider {
     this.vectorLength = aint(options.vectorLength, 'vectorLength', 1, MAX_VECTOR_LENGTH);
   }
 
-  async input(round: number): Promise<Uint32Array> {
+  /** Reads the file of `round`; the context (a publication) is not used. */
+  async input(round: number, _context?: InputContext): Promise<Uint32Array> {
     aint(round, 'round', 0, 0xffffffff);
     const file = inputPath(this.pattern, round);
     const format = inputFormat(file, this.format);

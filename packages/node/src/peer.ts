@@ -10,6 +10,11 @@
  * Refusals at the door that cannot heal by retrying (not on the roster, another session, another
  * coordinator key) end the run with NodeError(ERR_REFUSED).
  *
+ * Publications: a verified 'publish' for a round not yet started (at most maxPublicationBytes, default 0:
+ * none accepted) is kept — only the latest, only on the connection it came on — and handed to the provider
+ * as `InputContext.publication` when that round starts; a publish for a round already started is a
+ * protocol violation.
+ *
  * Privacy budget (when the provider has `privacyCost` and a `budget` is given): at each round-start,
  * before anything else, the round's cost is checked against the cap; a round that would pass it (or is
  * already in the ledger) is not taken part in — the coordinator sees a dropout — and the peer stays
@@ -21,24 +26,29 @@
 import { EventEmitter } from 'node:events';
 import { toHex, type Identity, type RandomSource } from '@tessera/crypto';
 import type { PrivacyUnit, Round } from '@tessera/dp';
-import { SecAggClient, SecAggError, maxMessageBytes, type Session, type Stage } from '@tessera/secagg';
+import { STAGES, SecAggClient, SecAggError, maxMessageBytes, type Session, type Stage } from '@tessera/secagg';
 import { CloseCodes, TransportError, type CloseInfo, type Connection, type Limits, type Transport } from '@tessera/transport';
 import { DEFAULT_RECONNECT } from './config.js';
-import { FrameTag, frame, openControl, unframe, type ControlMessage } from './control.js';
+import { FrameTag, checkMaxPublicationBytes, frame, maxControlFrameBytes, openControl, unframe, type ControlMessage } from './control.js';
 import { BudgetLedger, budgetExceededMessage, checkCap, checkDatasetName, type BudgetCap } from './budget.js';
 import { NodeError, NodeErrorCodes } from './errors.js';
-import type { UpdateProvider } from './inputs.js';
+import type { InputContext, UpdateProvider } from './inputs.js';
 import { resolvePayloadLimits } from './limits.js';
 import { memberIndexOf } from './roster.js';
+import { TranscriptQueue, type TranscriptSink } from './transcript.js';
 
-/**
- * Fault injection, for the fault-schedule tests only: after sending its message(s) of `stage` in
- * `round`, the process kills itself with a real SIGKILL (or calls `kill`, when given).
- */
+/** Fault injection for tests and simulations. Never set in production. */
 export interface PeerFaults {
+  /** After sending its message(s) of `stage` in `round`, the process kills itself with a real SIGKILL (or calls `kill`). */
   readonly killAfter?: { readonly round: number; readonly stage: Stage };
   /** Replaces the SIGKILL (in-process tests). */
   readonly kill?: () => void;
+  /**
+   * Instead of sending its message(s) of `stage` in `round`, the peer drops the round: it closes its
+   * connection (CloseCodes.GOING_AWAY, reason 'fault: dropout at <stage>'), sends nothing of that stage,
+   * and — as after any disconnect — redials with its reconnect backoff and takes part in later rounds.
+   */
+  readonly dropAt?: readonly { readonly round: number; readonly stage: Stage }[];
 }
 
 /**
@@ -71,6 +81,17 @@ export interface PeerOptions {
   readonly limits?: Partial<Limits>;
   readonly reconnect?: { readonly initialMs: number; readonly maxMs: number };
   readonly faults?: PeerFaults;
+  /**
+   * Records every frame this peer sends and every validly signed frame it receives, and a note when it
+   * aborts a round (round-aborted, with the protocol error code) or sits one out (round-skipped): see
+   * docs/transcript.md, "Tessera's recording profile". A failed append stops the peer.
+   */
+  readonly transcript?: TranscriptSink;
+  /**
+   * Largest publication (the coordinator's per-round state, e.g. the global model) accepted, in bytes:
+   * an integer in [0, 2^30]; default 0 (a publish is a protocol violation).
+   */
+  readonly maxPublicationBytes?: number;
   /** Randomness for the SecAgg client (tests); the system CSPRNG otherwise. */
   readonly rng?: RandomSource;
 }
@@ -85,6 +106,7 @@ export type PeerEvent =
   | { readonly type: 'connected'; readonly member: number; readonly address: string }
   | { readonly type: 'disconnected'; readonly closeCode: number; readonly reason: string }
   | { readonly type: 'retry'; readonly inMs: number; readonly code: string; readonly reason: string }
+  | { readonly type: 'publication'; readonly round: number; readonly bytes: number }
   | { readonly type: 'round-start'; readonly round: number; readonly participating: boolean; readonly participants: number }
   | { readonly type: 'stage'; readonly round: number; readonly stage: Stage; readonly sent: number }
   | { readonly type: 'round-end'; readonly round: number; readonly ok: boolean; readonly included: boolean; readonly survivors: number; readonly code?: string }
@@ -122,11 +144,14 @@ export class Peer extends EventEmitter<PeerEventMap> {
   readonly session: Session;
   readonly index: number;
   readonly address: string;
+  readonly maxPublicationBytes: number;
   readonly #options: PeerOptions;
   readonly #limits: Partial<Limits>;
   readonly #reconnect: { initialMs: number; maxMs: number };
   readonly #rounds: { round: number; ok: boolean; included: boolean; code?: string }[] = [];
   #lastStarted = -1;
+  /** The latest publication received on the current connection, for a round not yet started. */
+  #publication: { round: number; data: Uint8Array } | undefined;
   #client: SecAggClient | undefined;
   #connection: Connection | undefined;
   #stopped = false;
@@ -137,6 +162,7 @@ export class Peer extends EventEmitter<PeerEventMap> {
    */
   #admitted: { round: number; cost: Round | undefined } | undefined;
   readonly #sessionHex: string;
+  readonly #tx: TranscriptQueue | undefined;
 
   constructor(options: PeerOptions) {
     super();
@@ -161,13 +187,19 @@ export class Peer extends EventEmitter<PeerEventMap> {
     const kill = options.faults?.killAfter;
     if (kill !== undefined && (!Number.isSafeInteger(kill.round) || kill.round < 0 || !['advertise', 'share', 'masked', 'consistency', 'unmask'].includes(kill.stage)))
       throw new RangeError('faults.killAfter must be { round: integer ≥ 0, stage: a SecAgg stage }');
+    const dropAt: unknown = options.faults?.dropAt;
+    if (dropAt !== undefined && (!Array.isArray(dropAt) || !dropAt.every((d: unknown) => isRoundStage(d))))
+      throw new RangeError('faults.dropAt must be an array of { round: integer ≥ 0, stage: a SecAgg stage }');
+    this.maxPublicationBytes = checkMaxPublicationBytes(options.maxPublicationBytes ?? 0);
     this.session = session;
     this.#sessionHex = toHex(session.digest);
     this.index = index;
     this.address = options.address;
     this.#options = options;
+    this.#tx = options.transcript === undefined ? undefined : new TranscriptQueue(options.transcript);
     this.#reconnect = { initialMs: reconnect.initialMs, maxMs: reconnect.maxMs };
-    this.#limits = resolvePayloadLimits(options.limits ?? {}, maxMessageBytes(session) + 1);
+    const publication = this.maxPublicationBytes > 0 ? maxControlFrameBytes(this.maxPublicationBytes) : 0;
+    this.#limits = resolvePayloadLimits(options.limits ?? {}, Math.max(maxMessageBytes(session) + 1, publication));
   }
 
   #emit(event: PeerEvent): void {
@@ -239,6 +271,7 @@ export class Peer extends EventEmitter<PeerEventMap> {
   /** Serves one connection until it closes or the session ends. */
   #serve(connection: Connection): Promise<{ kind: 'closed'; info: CloseInfo } | { kind: 'session-end'; rounds: number }> {
     this.#connection = connection;
+    this.#publication = undefined; // a publication counts only on the connection its round starts on
     this.#emit({ type: 'connected', member: this.index, address: this.address });
     return new Promise((resolve) => {
       let queue: Promise<void> = Promise.resolve();
@@ -284,6 +317,16 @@ export class Peer extends EventEmitter<PeerEventMap> {
     connection.close(closeCode, message);
   }
 
+  /** Waits for the transcript's appends; a failed one stops this peer (fail closed). */
+  async #transcriptIdle(): Promise<void> {
+    try {
+      await this.#tx?.idle();
+    } catch (e) {
+      this.#emit({ type: 'error', code: 'ERR_TRANSCRIPT', message: `transcript: ${(e as Error).message}; stopping`, fatal: true });
+      this.stop();
+    }
+  }
+
   /** Forgets the round in progress: nothing more of it is revealed. */
   #dropRound(code: string): void {
     const c = this.#client;
@@ -296,20 +339,31 @@ export class Peer extends EventEmitter<PeerEventMap> {
   /** Handles one frame; returns the session's round count when the session ended. */
   async #onFrame(connection: Connection, bytes: Uint8Array): Promise<number | undefined> {
     const { tag, payload } = unframe(bytes);
-    if (tag === FrameTag.CONTROL) return this.#onControl(connection, openControl(payload, this.session));
+    if (tag === FrameTag.CONTROL) {
+      const m = openControl(payload, this.session, this.maxPublicationBytes);
+      this.#tx?.message('received', 0, bytes, this.index);
+      return this.#onControl(connection, m);
+    }
     const client = this.#client;
     if (!client) return undefined; // not in a round (skipped, or dropped after an abort): nothing to answer
+    // Recorded before the client judges it: a validly signed request the client refuses (both shares of
+    // one neighbour asked for, another survivor set) is the evidence against the coordinator.
+    this.#tx?.messageIfValid('received', 0, bytes, this.index);
     let replies: Uint8Array[];
     try {
       replies = client.receive(payload);
     } catch (e) {
       if (!(e instanceof SecAggError)) throw e;
       this.#emit({ type: 'error', round: client.round, code: e.code, message: e.message, fatal: e.fatal });
-      if (e.fatal) this.#dropRound(e.code);
+      if (e.fatal) {
+        this.#tx?.note(client.round, 'round-aborted', { code: e.code, message: e.message });
+        this.#dropRound(e.code);
+      }
       return undefined;
     }
     if (replies.length === 0) return undefined;
     const stage = SENT_STAGE[client.stage]!;
+    if (this.#dropFault(connection, client.round, stage)) return undefined;
     // Write-ahead: the round is recorded in the privacy ledger before the masked input leaves.
     if (stage === 'masked' && !(await this.#spend(client.round))) return undefined;
     await this.#send(connection, client.round, stage, replies);
@@ -387,8 +441,24 @@ export class Peer extends EventEmitter<PeerEventMap> {
     return { cost };
   }
 
+  /**
+   * Fault injection (faults.dropAt): when `stage` of `round` is scheduled to drop, drops the round and
+   * closes the connection instead of sending; returns whether it did. run() then redials as after any
+   * disconnect.
+   */
+  #dropFault(connection: Connection, round: number, stage: Stage): boolean {
+    const dropAt = this.#options.faults?.dropAt;
+    if (!dropAt?.some((d) => d.round === round && d.stage === stage)) return false;
+    this.#tx?.note(round, 'round-skipped', { code: 'ERR_FAULT_DROPOUT' });
+    this.#dropRound('ERR_FAULT_DROPOUT');
+    connection.close(CloseCodes.GOING_AWAY, `fault: dropout at ${stage}`);
+    return true;
+  }
+
   async #send(connection: Connection, round: number, stage: Stage, replies: readonly Uint8Array[]): Promise<void> {
-    await Promise.all(replies.map((r) => connection.send(frame(FrameTag.SECAGG, r))));
+    const frames = replies.map((r) => frame(FrameTag.SECAGG, r));
+    for (const f of frames) this.#tx?.message('sent', 0, f, this.index);
+    await Promise.all(frames.map((f) => connection.send(f)));
     this.#emit({ type: 'stage', round, stage, sent: replies.length });
     const k = this.#options.faults?.killAfter;
     if (k && k.round === round && k.stage === stage) {
@@ -403,6 +473,8 @@ export class Peer extends EventEmitter<PeerEventMap> {
       case 'round-start': {
         if (m.round <= this.#lastStarted) throw new NodeError(NodeErrorCodes.PROTOCOL_VIOLATION, `round-start of round ${m.round} after round ${this.#lastStarted} (rounds only go up)`);
         this.#lastStarted = m.round;
+        const published = this.#publication?.round === m.round ? this.#publication.data : undefined;
+        this.#publication = undefined;
         if (this.#client) this.#dropRound('ERR_ABANDONED');
         const participating = m.participants.includes(this.index);
         this.#emit({ type: 'round-start', round: m.round, participating, participants: m.participants.length });
@@ -410,15 +482,18 @@ export class Peer extends EventEmitter<PeerEventMap> {
         this.#admitted = undefined;
         const admitted = this.#admit(m.round);
         if ('refused' in admitted) {
+          this.#tx?.note(m.round, 'round-skipped', { code: admitted.refused });
           this.#rounds.push({ round: m.round, ok: false, included: false, code: admitted.refused });
           return undefined;
         }
         let input: Uint32Array;
         try {
-          input = await this.#options.provider.input(m.round);
+          const context: InputContext = published === undefined ? {} : { publication: published };
+          input = await this.#options.provider.input(m.round, context);
         } catch (e) {
           const code = (e as { code?: unknown }).code;
           this.#emit({ type: 'error', round: m.round, code: typeof code === 'string' ? code : 'ERR_INPUT', message: (e as Error).message, fatal: false });
+          this.#tx?.note(m.round, 'round-skipped', { code: typeof code === 'string' ? code : 'ERR_INPUT' });
           this.#rounds.push({ round: m.round, ok: false, included: false, code: typeof code === 'string' ? code : 'ERR_INPUT' });
           return undefined;
         }
@@ -432,7 +507,14 @@ export class Peer extends EventEmitter<PeerEventMap> {
         }
         this.#client = client;
         this.#admitted = { round: m.round, cost: admitted.cost };
+        if (this.#dropFault(connection, m.round, 'advertise')) return undefined;
         await this.#send(connection, m.round, 'advertise', client.start());
+        return undefined;
+      }
+      case 'publish': {
+        if (m.round <= this.#lastStarted) throw new NodeError(NodeErrorCodes.PROTOCOL_VIOLATION, `publication for round ${m.round}, which has already started`);
+        this.#publication = { round: m.round, data: m.data };
+        this.#emit({ type: 'publication', round: m.round, bytes: m.data.length });
         return undefined;
       }
       case 'round-end': {
@@ -442,12 +524,20 @@ export class Peer extends EventEmitter<PeerEventMap> {
         const included = m.ok && m.survivors.includes(this.index);
         this.#rounds.push({ round: m.round, ok: m.ok, included, ...(m.code ? { code: m.code } : {}) });
         this.#emit({ type: 'round-end', round: m.round, ok: m.ok, included, survivors: m.survivors.length, ...(m.code ? { code: m.code } : {}) });
+        await this.#transcriptIdle();
         return undefined;
       }
       case 'session-end':
+        await this.#transcriptIdle();
         return m.round;
     }
   }
+}
+
+function isRoundStage(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const { round, stage } = v as { round?: unknown; stage?: unknown };
+  return Number.isSafeInteger(round) && (round as number) >= 0 && (STAGES as readonly unknown[]).includes(stage);
 }
 
 function jitter(ms: number): number {

@@ -19,7 +19,7 @@ import { sha256, systemRandom, type RandomSource } from '@tessera/crypto';
 import { DiscreteGaussian, PrivacyLedger, toRational, type DdgaussRound, type Rational } from '@tessera/dp';
 import type { Session } from '@tessera/secagg';
 import { FileError, NodeErrorCodes } from './errors.js';
-import { FileUpdateProvider, inputPath, type UpdateProvider } from './inputs.js';
+import { FileUpdateProvider, inputPath, type InputContext, type UpdateProvider } from './inputs.js';
 import { Fields, join } from './json.js';
 
 /** The roster's `session.privacy`. */
@@ -191,8 +191,9 @@ export class NoisyUpdateProvider implements UpdateProvider {
     return { ...this.#cost };
   }
 
-  async input(round: number): Promise<Uint32Array> {
-    const x = await this.#base.input(round);
+  /** The base provider's vector (given the same context), norm-checked and noised. */
+  async input(round: number, context?: InputContext): Promise<Uint32Array> {
+    const x = await this.#base.input(round, context);
     if (!(x instanceof Uint32Array) || x.length !== this.#vectorLength) throw new RangeError(`the base provider returned ${x?.length} words for round ${round}; the session's vectorLength is ${this.#vectorLength}`);
     const { within, norm } = signedNormWithin(x, this.#bits, this.privacy.l2Clip);
     if (!within)

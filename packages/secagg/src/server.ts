@@ -13,15 +13,15 @@
  * secret keeps t holders.
  * @module
  */
-import {
-  RingAccumulator, X25519Secret, equalBytes, reconstructSecret, type Identity, type MaskStream, type Share as ShamirShare,
-} from '@tessera/crypto';
+import { X25519Secret, equalBytes, type Identity } from '@tessera/crypto';
 import { SERVER_INDEX, type Session } from './config.js';
-import { pairwiseMaskKey, selfMaskCommitment, selfMaskKey, survivorsDigest } from './derive.js';
+import { survivorsDigest } from './derive.js';
 import { ErrorCodes, SecAggError, type ErrorCode } from './errors.js';
 import { roundGraph, type NeighbourGraph } from './graph.js';
 import { maxMessageBytes, openMessage, sameBytes, sealMessage, type Advertise, type Masked, type Message, type Opened, type Unmask } from './messages.js';
-import { unpackWords } from './ring.js';
+import { unmaskSum } from './unmask.js';
+
+export { unmaskSum, type UnmaskInputs } from './unmask.js';
 
 export type ServerStage = 'advertise' | 'share' | 'masked' | 'consistency' | 'unmask' | 'done' | 'aborted';
 
@@ -266,58 +266,23 @@ export class SecAggServer {
     }
   }
 
-  /** Shares revealed in Unmasking, grouped by whose secret they are. */
-  #gather(kind: 'selfMask' | 'maskKey'): Map<number, ShamirShare[]> {
-    const out = new Map<number, ShamirShare[]>();
-    for (const [holder, m] of this.#unmask) {
-      for (const [of, y] of kind === 'selfMask' ? m.selfMaskShares : m.maskKeyShares) {
-        const list = out.get(of);
-        if (list) list.push({ x: holder, y });
-        else out.set(of, [{ x: holder, y }]);
-      }
-    }
-    return out;
-  }
-
+  /** The sum over U3 (see unmask.ts, which an auditor also runs); a failure aborts the round. */
   #unmaskSum(): RoundResult {
-    const t = this.session.threshold;
-    const { session, round } = this;
-    const selfShares = this.#gather('selfMask');
-    const keyShares = this.#gather('maskKey');
-    const streams: MaskStream[] = [];
-    for (const u of this.#u3) {
-      const shares = selfShares.get(u) ?? [];
-      if (shares.length < t) this.#abort(ErrorCodes.BELOW_THRESHOLD, `${shares.length} shares of member ${u}'s self-mask seed arrived, fewer than the threshold ${t}`);
-      let seed: Uint8Array;
-      try {
-        seed = reconstructSecret(shares, t);
-      } catch (e) {
-        this.#abort(ErrorCodes.RECONSTRUCTION, `member ${u}'s self-mask seed cannot be reconstructed: ${(e as Error).message}`);
+    try {
+      return unmaskSum({
+        session: this.session, round: this.round, graph: this.graph, survivors: this.#u3, dropped: this.#dropped,
+        masked: new Map(this.#u3.map((u) => [u, this.#masked.get(u)!.data])),
+        commitments: this.#commits,
+        maskPublicKeys: new Map([...this.#adverts.keys()].map((u) => [u, this.#advert(u).sPk])),
+        unmask: this.#unmask,
+      });
+    } catch (e) {
+      if (e instanceof SecAggError) {
+        this.#stage = 'aborted';
+        this.#abortReason = e;
       }
-      if (!sameBytes(selfMaskCommitment(session, round, u, seed), this.#commits.get(u)!))
-        this.#abort(ErrorCodes.RECONSTRUCTION, `member ${u}'s reconstructed self-mask seed does not match its commitment (a holder sent a wrong share)`);
-      streams.push({ key: selfMaskKey(session, round, u, seed), sign: -1 });
+      throw e;
     }
-    for (const u of [...this.#dropped].sort((a, b) => a - b)) {
-      const shares = keyShares.get(u) ?? [];
-      if (shares.length < t) this.#abort(ErrorCodes.BELOW_THRESHOLD, `${shares.length} shares of dropped member ${u}'s mask key arrived, fewer than the threshold ${t}`);
-      let sSecret: Uint8Array;
-      try {
-        sSecret = reconstructSecret(shares, t);
-      } catch (e) {
-        this.#abort(ErrorCodes.RECONSTRUCTION, `dropped member ${u}'s mask key cannot be reconstructed: ${(e as Error).message}`);
-      }
-      const secret = new X25519Secret(sSecret);
-      if (!sameBytes(secret.publicKey(), this.#advert(u).sPk))
-        this.#abort(ErrorCodes.RECONSTRUCTION, `dropped member ${u}'s reconstructed mask key does not match its advertised public key`);
-      // Survivor v added +PRG(s_uv) if u > v and −PRG(s_uv) if u < v: take it back out.
-      for (const v of this.#neighboursIn(u, this.#u3set))
-        streams.push({ key: pairwiseMaskKey(session, round, u, v, secret, this.#advert(v).sPk), sign: u > v ? -1 : 1 });
-    }
-    const acc = new RingAccumulator(session.vectorLength);
-    for (const u of this.#u3) acc.addVector(unpackWords(this.#masked.get(u)!.data, session.bits, session.vectorLength));
-    acc.addMasks(streams);
-    return { round, survivors: [...this.#u3], bits: session.bits, sum: acc.result(session.bits) };
   }
 }
 

@@ -10,6 +10,8 @@ import {
   Coordinator, FileError, NodeErrorCodes, loadCoordinatorConfig, loadIdentity, loadRoster, sessionFromRoster, type CoordinatorEvent,
 } from '@tessera/node';
 import { WebSocketTransport, closeCodeName } from '@tessera/transport';
+import type { TranscriptWriter } from '@tessera/audit';
+import { openRecording } from '../recording.js';
 import { action, subcommand, type Context } from '../command.js';
 import { ExitCode } from '../errors.js';
 import { nonEmpty, option } from '../options.js';
@@ -42,6 +44,7 @@ export async function runCoordinator(o: CoordinatorOptions, io: Io): Promise<num
   const log = new ProgressLog(io, o.json ?? false);
   let coordinator: Coordinator;
   let tls: { cert: Buffer; key: Buffer } | undefined;
+  let transcript: TranscriptWriter | undefined;
   try {
     const config = await loadCoordinatorConfig(o.config);
     const roster = await loadRoster(config.roster);
@@ -51,6 +54,7 @@ export async function runCoordinator(o: CoordinatorOptions, io: Io): Promise<num
       throw new FileError(config.identity, undefined, `holds key ${memberId}, not the roster's coordinator key (coordinator.publicKey in ${config.roster})`, NodeErrorCodes.NOT_ON_ROSTER);
     if (config.tls) tls = { cert: await readPem(config.tls.cert, o.config, 'tls.cert'), key: await readPem(config.tls.key, o.config, 'tls.key') };
     if (config.insecure) log.warn(INSECURE_BANNER);
+    if (config.transcript) transcript = await openRecording(config.transcript, 0, identity, session, config.file, roster.name);
     coordinator = new Coordinator({
       transport: new WebSocketTransport(),
       session, identity, rounds,
@@ -62,6 +66,7 @@ export async function runCoordinator(o: CoordinatorOptions, io: Io): Promise<num
       gatherMs: config.gatherMs,
       maxStrikes: config.maxStrikes,
       out: config.out,
+      ...(transcript ? { transcript } : {}),
     });
     coordinator.on('event', (e) => log.event(e, describe(e)));
     log.event({ type: 'session', name: roster.name, members: session.n, threshold: session.threshold, rounds, out: config.out } as { type: string }, `session '${roster.name}': ${session.n} members, threshold t=${session.threshold}, ${rounds} round${rounds === 1 ? '' : 's'}, results in ${config.out}`);
@@ -75,6 +80,7 @@ export async function runCoordinator(o: CoordinatorOptions, io: Io): Promise<num
       throw new FileError(o.config, 'out', `is ${config.out}, which cannot be created: ${code}`, NodeErrorCodes.FILE_INVALID, { cause: e });
     }
   } catch (e) {
+    await transcript?.close();
     return reportFailure(io, 'tessera coordinator', e, o.json);
   }
   const dispose = onShutdown((signal) => {
@@ -88,6 +94,7 @@ export async function runCoordinator(o: CoordinatorOptions, io: Io): Promise<num
     return reportFailure(io, 'tessera coordinator', e, o.json);
   } finally {
     dispose();
+    await transcript?.close();
   }
 }
 

@@ -11,6 +11,8 @@ import {
   privacyCost, privacyEpsilon, sessionFromRoster, type PeerEvent, type PeerFaults, type UpdateProvider,
 } from '@tessera/node';
 import { WebSocketTransport } from '@tessera/transport';
+import type { TranscriptWriter } from '@tessera/audit';
+import { openRecording } from '../recording.js';
 import { action, subcommand, type Context } from '../command.js';
 import { ExitCode } from '../errors.js';
 import { nonEmpty, option } from '../options.js';
@@ -65,6 +67,7 @@ export function parseFaults(text: string): PeerFaults {
 export async function runNode(o: NodeOptions, io: Io): Promise<number> {
   const log = new ProgressLog(io, o.json ?? false);
   let peer: Peer;
+  let transcript: TranscriptWriter | undefined;
   try {
     const config = await loadNodeConfig(o.config);
     const roster = await loadRoster(config.roster);
@@ -82,6 +85,7 @@ export async function runNode(o: NodeOptions, io: Io): Promise<number> {
     if (config.budget && !privacy) log.warn(`${config.file}: budget is set, but ${config.roster} declares no session.privacy: no noise is added and the ledger is not touched`);
     const files = new FileUpdateProvider({ pattern: config.input, ...(config.format ? { format: config.format } : {}), bits: session.bits, vectorLength: session.vectorLength });
     const provider: UpdateProvider = privacy ? new NoisyUpdateProvider({ base: files, privacy, session }) : files;
+    if (config.transcript) transcript = await openRecording(config.transcript, index, identity, session, config.file, roster.name);
     peer = new Peer({
       transport: new WebSocketTransport(),
       address: config.coordinator,
@@ -92,6 +96,7 @@ export async function runNode(o: NodeOptions, io: Io): Promise<number> {
       limits: config.limits,
       reconnect: config.reconnect,
       ...(faults ? { faults } : {}),
+      ...(transcript ? { transcript } : {}),
     });
     peer.on('event', (e) => log.event(e, describe(e)));
     log.event({ type: 'session', name: roster.name, member: index, memberId, rounds, coordinator: config.coordinator } as { type: string }, `session '${roster.name}': member ${index} (${memberId}) of ${session.n}, ${rounds} round${rounds === 1 ? '' : 's'}, coordinator ${config.coordinator}`);
@@ -107,6 +112,7 @@ export async function runNode(o: NodeOptions, io: Io): Promise<number> {
       log.event({ type: 'budget', dataset: budget.dataset, epsilon: total.epsilon, cap: budget.cap.epsilon, delta: budget.cap.delta, rounds: total.rounds, unit: total.unit, conversion: 'improved' } as { type: string }, budgetLine(total, budget.cap));
     }
   } catch (e) {
+    await transcript?.close();
     return reportFailure(io, 'tessera node', e, o.json);
   }
   let stopped = false;
@@ -122,6 +128,7 @@ export async function runNode(o: NodeOptions, io: Io): Promise<number> {
     return reportFailure(io, 'tessera node', e, o.json);
   } finally {
     dispose();
+    await transcript?.close();
   }
 }
 

@@ -8,12 +8,9 @@
 import { access, constants, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { DataError, DataErrorCodes, MEDMNIST_BASELINES, PNEUMONIAMNIST, loadSplits, type ImageDataset } from '@tessera/data';
 import {
-  DataError, DataErrorCodes, PNEUMONIAMNIST, fileDigests, makeDataset, medMnistSplits, npzDataset, readNpz, resolveDataset,
-  type ImageDataset, type ResolvedDataset, type Splits,
-} from '@tessera/data';
-import {
-  adam, fit, metricsOf, logisticRegression, meanStd, permutation, saveCheckpoint, sgd, smallCnn, standardize, streamFor,
+  adam, fit, metricsOf, logisticRegression, meanStd, saveCheckpoint, sgd, smallCnn, standardize,
   type Examples, type FitEpoch, type Metrics, type Optimizer, type Sequential,
 } from '@tessera/train';
 import { action, subcommand, type Context } from '../command.js';
@@ -30,10 +27,7 @@ type Model = (typeof MODELS)[number];
 export const TRAIN_DEFAULTS = { epochs: 10, batchSize: 32, seed: '1', sgdLr: 0.01, adamLr: 1e-3, momentum: 0.9, sgdWeightDecay: 5e-4, maxShift: 2, mlpHidden: 128 } as const;
 
 /** MedMNIST v2 (Yang et al., Scientific Data 2023), Table: PneumoniaMNIST, ResNet-18 (28). */
-export const MEDMNIST_BASELINE = { name: 'MedMNIST v2 ResNet-18 (28)', auc: 0.944, accuracy: 0.854 } as const;
-
-/** How a file holding only `images`/`labels` (the 64-image fixture) is split: stratified 60/20/20, fixed seed. */
-const POOLED_SPLIT_SEED = 'tessera train/pooled split';
+export const MEDMNIST_BASELINE = MEDMNIST_BASELINES.pneumoniamnist;
 
 export interface TrainOptions {
   readonly dataset: (typeof DATASETS)[number];
@@ -128,50 +122,6 @@ function modelOf(model: Model, seed: string, optimizer: Optimizer, inputShape: n
   }
 }
 
-/**
- * A data set of one images/labels pair split into train/val/test: within each class a fixed seeded
- * shuffle, the first 60 % to train, the next 20 % to val, the rest to test (so every split holds every
- * class with at least 5 examples of it).
- */
-export function splitPooled(ds: ImageDataset): Splits {
-  const byClass: number[][] = ds.classes.map(() => []);
-  for (let i = 0; i < ds.n; i++) byClass[ds.labels[i]!]!.push(i);
-  const parts: [number[], number[], number[]] = [[], [], []];
-  const u = streamFor(POOLED_SPLIT_SEED, 'split');
-  for (const members of byClass) {
-    const p = permutation(members.length, u);
-    const nTrain = Math.round(members.length * 0.6), nVal = Math.round(members.length * 0.2);
-    for (let j = 0; j < members.length; j++) parts[j < nTrain ? 0 : j < nTrain + nVal ? 1 : 2].push(members[p[j]!]!);
-  }
-  const size = ds.channels * ds.height * ds.width;
-  const take = (idx: number[]): ImageDataset => {
-    idx.sort((a, b) => a - b);
-    const images = new Float32Array(idx.length * size), labels = new Int32Array(idx.length);
-    idx.forEach((i, j) => {
-      images.set(ds.images.subarray(i * size, (i + 1) * size), j * size);
-      labels[j] = ds.labels[i]!;
-    });
-    return makeDataset({ ...ds, images, labels, n: idx.length });
-  };
-  return { train: take(parts[0]), val: take(parts[1]), test: take(parts[2]) };
-}
-
-/** Finds, verifies and loads the data set: MedMNIST train/val/test, or one images/labels pair split 60/20/20. */
-async function loadSplits(o: TrainOptions): Promise<{ splits: Splits; resolved: ResolvedDataset; layout: 'medmnist' | 'pooled'; sha256: string }> {
-  const resolved = await resolveDataset({
-    dataset: PNEUMONIAMNIST,
-    ...(o.data !== undefined ? { data: o.data } : {}),
-    verify: o.verify,
-    download: o.download,
-  });
-  const arrays = await readNpz(resolved.path);
-  const sha256 = resolved.digests?.sha256 ?? (await fileDigests(resolved.path)).sha256;
-  if (arrays.has('train_images')) return { splits: medMnistSplits(arrays, resolved.path, PNEUMONIAMNIST.classes), resolved, layout: 'medmnist', sha256 };
-  if (arrays.has('images') && arrays.has('labels'))
-    return { splits: splitPooled(npzDataset(arrays, resolved.path, { classes: PNEUMONIAMNIST.classes })), resolved, layout: 'pooled', sha256 };
-  throw new DataError(DataErrorCodes.MISMATCH, `holds neither train_/val_/test_ arrays nor an images/labels pair (entries: ${[...arrays.keys()].join(', ') || 'none'})`, resolved.path);
-}
-
 const toExamples = (d: ImageDataset, mean: number, std: number): Examples => ({ inputs: standardize(d.images, mean, std), labels: d.labels });
 const r4 = (x: number): number | null => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : null);
 const f4 = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
@@ -197,7 +147,7 @@ export async function runTrain(o: TrainOptions, io: Io): Promise<number> {
   }
   let loaded;
   try {
-    loaded = await loadSplits(o);
+    loaded = await loadSplits({ dataset: PNEUMONIAMNIST, ...(o.data !== undefined ? { data: o.data } : {}), verify: o.verify, download: o.download });
   } catch (e) {
     if (!(e instanceof DataError)) throw e;
     io.err(`tessera train: ${o.data !== undefined && e.code === DataErrorCodes.NOT_FOUND ? '--data ' : ''}${e.message}\n`);
