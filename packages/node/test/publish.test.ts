@@ -3,36 +3,17 @@
  * state a round starts from), its size limits on both sides, onResult, and the dropAt fault.
  */
 import test from 'ava';
-import { concat, encodeCanonical, generateIdentity, seededRandom, type Identity } from '@tessera/crypto';
-import { createSession, type RoundResult, type Session, type Stage } from '@tessera/secagg';
-import { CloseCodes, MemoryNetwork, MemoryTransport, type CloseInfo, type Connection } from '@tessera/transport';
+import { concat, encodeCanonical } from '@tessera/crypto';
+import type { RoundResult, Stage } from '@tessera/secagg';
+import { CloseCodes, MemoryTransport, type CloseInfo, type Connection } from '@tessera/transport';
 import {
   CONTROL_LABEL, Coordinator, MAX_CONTROL_BYTES, NodeError, NodeErrorCodes, Peer, openControl, sealControl, unframe,
   type CoordinatorEvent, type InputContext, type PeerEvent, type PeerFaults, type UpdateProvider,
 } from '../src/index.js';
+import { BITS, D, FAST, inputOf, world as seededWorld, type World } from './world.js';
 
-const BITS = 16;
-const D = 8;
-const FAST = { advertiseMs: 3000, shareMs: 3000, maskedMs: 3000, consistencyMs: 3000, unmaskMs: 3000 };
+const world = (seed: string, n: number, threshold: number): World => seededWorld(`node-publish/${seed}`, n, threshold);
 
-interface World {
-  readonly session: Session;
-  readonly coordinatorId: Identity;
-  readonly members: readonly Identity[];
-  readonly network: MemoryNetwork;
-}
-
-function world(seed: string, n: number, threshold: number): World {
-  const rng = seededRandom(`node-publish/${seed}`);
-  const coordinatorId = generateIdentity(rng);
-  const members = Array.from({ length: n }, () => generateIdentity(rng));
-  const session = createSession({ sessionId: rng(16), serverKey: coordinatorId.publicKey, memberKeys: members.map((m) => m.publicKey), threshold, graph: { kind: 'complete' }, bits: BITS, vectorLength: D });
-  return { session, coordinatorId, members, network: new MemoryNetwork() };
-}
-
-function inputOf(u: number, r: number): Uint32Array {
-  return Uint32Array.from({ length: D }, (_, i) => (u * 7919 + r * 104_729 + i * 31 + u * r * i) % 2 ** BITS);
-}
 function plainSum(members: readonly number[], r: number): number[] {
   const out = new Array<number>(D).fill(0);
   for (const u of members) inputOf(u, r).forEach((x, i) => (out[i] = (out[i]! + x) % 2 ** BITS));

@@ -7,36 +7,16 @@ import test from 'ava';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateIdentity, seededRandom, type Identity } from '@tessera/crypto';
-import { STAGES, SecAggClient, createSession, decodeEnvelope, parseMessage, sealMessage, type Session, type Stage } from '@tessera/secagg';
-import { CloseCodes, MemoryNetwork, MemoryTransport, type CloseInfo, type Connection } from '@tessera/transport';
+import { generateIdentity, seededRandom } from '@tessera/crypto';
+import { STAGES, SecAggClient, createSession, decodeEnvelope, parseMessage, sealMessage, type Stage } from '@tessera/secagg';
+import { CloseCodes, MemoryTransport, type CloseInfo, type Connection } from '@tessera/transport';
 import {
   Coordinator, FrameTag, NodeError, NodeErrorCodes, Peer, frame, openControl, sealControl, unframe, type CoordinatorEvent, type RoundRecord, type UpdateProvider,
 } from '../src/index.js';
+import { BITS, D, FAST, inputOf, world as seededWorld, type World } from './world.js';
 
-const BITS = 16;
-const D = 8;
-const FAST = { advertiseMs: 3000, shareMs: 3000, maskedMs: 3000, consistencyMs: 3000, unmaskMs: 3000 };
+const world = (seed: string, n: number, threshold: number): World => seededWorld(`node-session/${seed}`, n, threshold);
 
-interface World {
-  readonly session: Session;
-  readonly coordinatorId: Identity;
-  readonly members: readonly Identity[];
-  readonly network: MemoryNetwork;
-}
-
-function world(seed: string, n: number, threshold: number): World {
-  const rng = seededRandom(`node-session/${seed}`);
-  const coordinatorId = generateIdentity(rng);
-  const members = Array.from({ length: n }, () => generateIdentity(rng));
-  const session = createSession({ sessionId: rng(16), serverKey: coordinatorId.publicKey, memberKeys: members.map((m) => m.publicKey), threshold, graph: { kind: 'complete' }, bits: BITS, vectorLength: D });
-  return { session, coordinatorId, members, network: new MemoryNetwork() };
-}
-
-/** Member u's input in round r: deterministic, so the test can recompute every sum. */
-function inputOf(u: number, r: number): Uint32Array {
-  return Uint32Array.from({ length: D }, (_, i) => (u * 7919 + r * 104_729 + i * 31 + u * r * i) % 2 ** BITS);
-}
 const provider = (u: number): UpdateProvider => ({ input: async (r) => inputOf(u, r) });
 function plainSum(survivors: readonly number[], r: number): number[] {
   const out = new Array<number>(D).fill(0);
