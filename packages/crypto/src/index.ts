@@ -8,5 +8,6 @@ export * from './hash.js';
 export * from './keys.js';
 export * from './aead.js';
 export * from './prg.js';
+export * from './mask-pool.js';
 export * from './shamir.js';
 export * from './encoding.js';

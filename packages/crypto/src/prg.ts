@@ -150,6 +150,18 @@ export class RingAccumulator {
     return this;
   }
 
+  /** Copies the raw Z_2^32 accumulator (not reduced) into `out`, which must hold {@link length} words. */
+  copyRawInto(out: Uint32Array): void {
+    if (!(out instanceof Uint32Array) || out.length !== this.length) throw new RangeError(`out must be a Uint32Array of ${this.length} words`);
+    out.set(new Uint32Array(this.#memory.buffer, RingAccumulator.#acc, this.length));
+  }
+
+  /** Overwrites the accumulator and its scratch space with zeros (after use, when it held secrets). */
+  wipe(): void {
+    new Uint8Array(this.#memory.buffer).fill(0);
+    this.#zero = true;
+  }
+
   /** A copy of the accumulator reduced mod 2^bits (1 ≤ bits ≤ 32); the accumulator is unchanged. */
   result(bits: number): Uint32Array {
     aint(bits, 'bits', 1, 32);

@@ -13,7 +13,7 @@
  * secret keeps t holders.
  * @module
  */
-import { X25519Secret, equalBytes, type Identity } from '@tessera/crypto';
+import { X25519Secret, equalBytes, prepareMaskPool, type Identity } from '@tessera/crypto';
 import { SERVER_INDEX, type Session } from './config.js';
 import { survivorsDigest } from './derive.js';
 import { ErrorCodes, SecAggError, type ErrorCode } from './errors.js';
@@ -224,6 +224,8 @@ export class SecAggServer {
         this.#u2set = new Set(this.#u2);
         if (this.#u2.length < t) this.#abort(ErrorCodes.BELOW_THRESHOLD, `${this.#u2.length} members completed ShareKeys, fewer than the threshold ${t}`);
         this.#stage = 'masked';
+        // Unmasking a large vector expands its masks on worker threads: let them boot meanwhile.
+        prepareMaskPool(this.session.vectorLength);
         return this.#u2.map((v) => ({
           to: v,
           bytes: sealMessage({

@@ -5,7 +5,7 @@
  * (SecAggServer) and an auditor recomputing a round from its transcript run one implementation.
  * @module
  */
-import { RingAccumulator, X25519Secret, reconstructSecret, type MaskStream, type Share as ShamirShare } from '@tessera/crypto';
+import { MaskSum, RingAccumulator, X25519Secret, reconstructSecret, type MaskStream, type Share as ShamirShare } from '@tessera/crypto';
 import type { Session } from './config.js';
 import { pairwiseMaskKey, selfMaskCommitment, selfMaskKey } from './derive.js';
 import { ErrorCodes, SecAggError, type ErrorCode } from './errors.js';
@@ -43,6 +43,15 @@ const fatal = (code: ErrorCode, message: string): never => {
   throw new SecAggError(code, message, { fatal: true });
 };
 
+/**
+ * A packed input as words: at 32 bits an aligned input is read in place (no copy, so no garbage for
+ * the collector), anything else goes through unpackWords and its checks.
+ */
+function words(data: Uint8Array, bits: number, length: number): Uint32Array {
+  if (bits === 32 && data.length === 4 * length && data.byteOffset % 4 === 0) return new Uint32Array(data.buffer, data.byteOffset, length);
+  return unpackWords(data, bits, length);
+}
+
 /** Shares revealed in Unmasking, grouped by whose secret they are. */
 function gather(unmask: UnmaskInputs['unmask'], kind: 'selfMask' | 'maskKey'): Map<number, ShamirShare[]> {
   const out = new Map<number, ShamirShare[]>();
@@ -66,6 +75,17 @@ function gather(unmask: UnmaskInputs['unmask'], kind: 'selfMask' | 'maskKey'): M
  * const { sum } = unmaskSum(inputs);
  */
 export function unmaskSum(inputs: UnmaskInputs): RoundResult {
+  // Large vectors expand their masks on worker threads (see MaskSum), each batch as soon as its keys
+  // are derived; close() discards the workers' partial sums if this throws.
+  const masks = new MaskSum(inputs.session.vectorLength);
+  try {
+    return unmaskWith(inputs, masks);
+  } finally {
+    masks.close();
+  }
+}
+
+function unmaskWith(inputs: UnmaskInputs, masks: MaskSum): RoundResult {
   const { session, round } = inputs;
   const t = session.threshold;
   const graph = inputs.graph ?? roundGraph(session, round);
@@ -90,6 +110,7 @@ export function unmaskSum(inputs: UnmaskInputs): RoundResult {
       fatal(ErrorCodes.RECONSTRUCTION, `member ${u}'s reconstructed self-mask seed does not match its commitment (a holder sent a wrong share)`);
     streams.push({ key: selfMaskKey(session, round, u, seed), sign: -1 });
   }
+  masks.add(streams);
   for (const u of [...inputs.dropped].sort((a, b) => a - b)) {
     const shares = keyShares.get(u) ?? [];
     if (shares.length < t) fatal(ErrorCodes.BELOW_THRESHOLD, `${shares.length} shares of dropped member ${u}'s mask key arrived, fewer than the threshold ${t}`);
@@ -103,14 +124,16 @@ export function unmaskSum(inputs: UnmaskInputs): RoundResult {
     if (!sameBytes(secret.publicKey(), sPk(u)))
       fatal(ErrorCodes.RECONSTRUCTION, `dropped member ${u}'s reconstructed mask key does not match its advertised public key`);
     // Survivor v added +PRG(s_uv) if u > v and −PRG(s_uv) if u < v: take it back out.
+    const pairwise: MaskStream[] = [];
     for (const v of graph.neighbours(u).filter((v) => u3set.has(v)))
-      streams.push({ key: pairwiseMaskKey(session, round, u, v, secret, sPk(v)), sign: u > v ? -1 : 1 });
+      pairwise.push({ key: pairwiseMaskKey(session, round, u, v, secret, sPk(v)), sign: u > v ? -1 : 1 });
+    masks.add(pairwise);
   }
+  const masked = u3.map((u) => inputs.masked.get(u) ?? fatal(ErrorCodes.STAGE_ORDER, `survivor ${u}'s masked input is missing`));
   const acc = new RingAccumulator(session.vectorLength);
-  for (const u of u3) {
-    const data = inputs.masked.get(u) ?? fatal(ErrorCodes.STAGE_ORDER, `survivor ${u}'s masked input is missing`);
-    acc.addVector(unpackWords(data, session.bits, session.vectorLength));
-  }
-  acc.addMasks(streams);
+  // Sums mod 2^32 commute: the masked inputs are added on this thread while the workers finish the masks.
+  masks.finish(acc, () => {
+    for (const data of masked) acc.addVector(words(data, session.bits, session.vectorLength));
+  });
   return { round, survivors: [...u3], bits: session.bits, sum: acc.result(session.bits) };
 }
