@@ -10,7 +10,7 @@ import {
   CONTROL_LABEL, Coordinator, MAX_CONTROL_BYTES, NodeError, NodeErrorCodes, Peer, openControl, sealControl, unframe,
   type CoordinatorEvent, type InputContext, type PeerEvent, type PeerFaults, type UpdateProvider,
 } from '../src/index.js';
-import { BITS, D, FAST, inputOf, world as seededWorld, type World } from './world.js';
+import { BITS, D, coordinator, inputOf, world as seededWorld, type World } from './world.js';
 
 const world = (seed: string, n: number, threshold: number): World => seededWorld(`node-publish/${seed}`, n, threshold);
 
@@ -26,15 +26,6 @@ function recording(u: number): { provider: UpdateProvider; seen: [number, Uint8A
   return { seen, provider: { input: async (r: number, context?: InputContext) => (seen.push([r, context?.publication]), inputOf(u, r)) } };
 }
 
-function coordinator(w: World, rounds: number, extra: Partial<ConstructorParameters<typeof Coordinator>[0]> = {}): { c: Coordinator; events: CoordinatorEvent[] } {
-  const c = new Coordinator({
-    transport: new MemoryTransport(w.network), session: w.session, identity: w.coordinatorId, rounds, deadlines: FAST,
-    minQuorum: w.session.n, startTimeoutMs: 5000, gatherMs: 0, limits: { heartbeatMs: 0 }, ...extra,
-  });
-  const events: CoordinatorEvent[] = [];
-  c.on('event', (e) => events.push(e));
-  return { c, events };
-}
 
 function peer(w: World, u: number, address: string, extra: { provider?: UpdateProvider; faults?: PeerFaults; maxPublicationBytes?: number } = {}): { p: Peer; events: PeerEvent[] } {
   const p = new Peer({

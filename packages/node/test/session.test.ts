@@ -11,9 +11,9 @@ import { generateIdentity, seededRandom } from '@tessera/crypto';
 import { STAGES, SecAggClient, createSession, decodeEnvelope, parseMessage, sealMessage, type Stage } from '@tessera/secagg';
 import { CloseCodes, MemoryTransport, type CloseInfo, type Connection } from '@tessera/transport';
 import {
-  Coordinator, FrameTag, NodeError, NodeErrorCodes, Peer, frame, openControl, sealControl, unframe, type CoordinatorEvent, type RoundRecord, type UpdateProvider,
+  FrameTag, NodeError, NodeErrorCodes, Peer, frame, openControl, sealControl, unframe, type CoordinatorEvent, type RoundRecord, type UpdateProvider,
 } from '../src/index.js';
-import { BITS, D, FAST, inputOf, world as seededWorld, type World } from './world.js';
+import { BITS, D, coordinator, inputOf, world as seededWorld, type World } from './world.js';
 
 const world = (seed: string, n: number, threshold: number): World => seededWorld(`node-session/${seed}`, n, threshold);
 
@@ -30,15 +30,6 @@ async function outDir(t: { teardown(f: () => Promise<void>): void }): Promise<st
   return dir;
 }
 
-function coordinator(w: World, rounds: number, extra: Partial<ConstructorParameters<typeof Coordinator>[0]> = {}): { c: Coordinator; events: CoordinatorEvent[] } {
-  const c = new Coordinator({
-    transport: new MemoryTransport(w.network), session: w.session, identity: w.coordinatorId, rounds, deadlines: FAST,
-    minQuorum: w.session.n, startTimeoutMs: 5000, gatherMs: 0, limits: { heartbeatMs: 0 }, ...extra,
-  });
-  const events: CoordinatorEvent[] = [];
-  c.on('event', (e) => events.push(e));
-  return { c, events };
-}
 
 function peer(w: World, u: number, address: string, faults?: ConstructorParameters<typeof Peer>[0]['faults']): Peer {
   return new Peer({

@@ -4,7 +4,8 @@
  */
 import { generateIdentity, seededRandom, type Identity } from '@tessera/crypto';
 import { createSession, type Session } from '@tessera/secagg';
-import { MemoryNetwork } from '@tessera/transport';
+import { MemoryNetwork, MemoryTransport } from '@tessera/transport';
+import { Coordinator, type CoordinatorEvent } from '../src/index.js';
 
 export const BITS = 16;
 export const D = 8;
@@ -29,4 +30,15 @@ export function world(seed: string, n: number, threshold: number): World {
 /** Member u's input in round r: deterministic, so the test can recompute every sum. */
 export function inputOf(u: number, r: number): Uint32Array {
   return Uint32Array.from({ length: D }, (_, i) => (u * 7919 + r * 104_729 + i * 31 + u * r * i) % 2 ** BITS);
+}
+
+/** A coordinator of `w` over its MemoryNetwork (fast deadlines, waits for every member), collecting its events. */
+export function coordinator(w: World, rounds: number, extra: Partial<ConstructorParameters<typeof Coordinator>[0]> = {}): { c: Coordinator; events: CoordinatorEvent[] } {
+  const c = new Coordinator({
+    transport: new MemoryTransport(w.network), session: w.session, identity: w.coordinatorId, rounds, deadlines: FAST,
+    minQuorum: w.session.n, startTimeoutMs: 5000, gatherMs: 0, limits: { heartbeatMs: 0 }, ...extra,
+  });
+  const events: CoordinatorEvent[] = [];
+  c.on('event', (e) => events.push(e));
+  return { c, events };
 }
