@@ -8,7 +8,7 @@
 import { toHex } from '@tessera/crypto';
 import { AuditError } from './errors.js';
 import { readTranscriptFile, scanTranscript } from './reader.js';
-import { fileBlobLoader, verifyIntegrity, verifyTranscriptBytes, type BlobLoader, type Failure, type IntegrityReport, type RosterPin, type Unverifiable } from './verify.js';
+import { fileBlobLoader, unreadableReport, verifyTranscriptBytes, type BlobLoader, type Failure, type IntegrityReport, type RosterPin, type Unverifiable } from './verify.js';
 import {
   CHECK_IDS, buildModel, checkBothShares, checkPrivacy, checkStageOrder, checkSum, checkSurvivorSet, checkUpdate, notCheckableResult,
   type CheckId, type CheckResult, type PrivacyFigures,
@@ -106,7 +106,8 @@ export async function auditTranscript(dir: string, options: AuditOptions = {}): 
     bytes = await readTranscriptFile(dir);
   } catch (e) {
     if (!(e instanceof AuditError)) throw e;
-    return assemble(await verifyIntegrity(dir, verifyOptions(options)), undefined);
+    // Unreadable: the integrity failure says why (read once, not again through verifyIntegrity).
+    return assemble(unreadableReport(e), undefined);
   }
   return auditTranscriptBytes(bytes, fileBlobLoader(dir), options);
 }

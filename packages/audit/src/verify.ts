@@ -116,6 +116,17 @@ export interface IntegrityReport {
 export type BlobLoader = (name: string) => Promise<Uint8Array | undefined>;
 
 /**
+ * The integrity report of a transcript that could not be read at all (a missing folder or log file).
+ *
+ * @example
+ * catch (e) { if (e instanceof AuditError) return unreadableReport(e); }
+ */
+export function unreadableReport(e: AuditError): IntegrityReport {
+  const f: Failure = { seq: null, offset: null, code: e.code, message: e.message };
+  return { ok: false, entries: 0, verified: 0, failures: [f], first: f, unverifiable: [], closed: false, head: genesisHash() };
+}
+
+/**
  * Verifies the transcript in `dir` (transcript.tlog and blobs/). Never throws for a bad transcript: the
  * report says what is wrong (a missing folder is an ERR_IO failure).
  *
@@ -130,8 +141,7 @@ export async function verifyIntegrity(dir: string, options: VerifyOptions = {}):
     bytes = await readTranscriptFile(dir);
   } catch (e) {
     if (!(e instanceof AuditError)) throw e;
-    const f: Failure = { seq: null, offset: null, code: e.code, message: e.message };
-    return { ok: false, entries: 0, verified: 0, failures: [f], first: f, unverifiable: [], closed: false, head: genesisHash() };
+    return unreadableReport(e);
   }
   return verifyTranscriptBytes(bytes, fileBlobLoader(dir), options);
 }
