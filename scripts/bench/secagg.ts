@@ -45,7 +45,29 @@ function row(n: number, d: number, dropout: number, graph: 'complete' | 'sparse'
   }
   for (const u of order.slice(0, Math.round(dropout * n))) drops.set(u, 'masked');
   const upload = new Float64Array(n + 1);
-  const out = runRound({ session, round: 1, serverIdentity: server, memberIdentities: ids, inputs, dropouts: drops, rngFor: () => rng, observe: (x) => { if (x.to === 0) upload[x.from] += x.bytes.length; } });
+  // The PRG floor: raw AES-128-CTR for the same number of keystream bytes as a member's masking, timed
+  // right after that member masked (when its masked input passes by), so that both see the same heap and
+  // the same machine load. Sampled for up to 15 members: one timing of a few tens of ms varies by ±30 % on
+  // this machine, the median of 15 ratios far less.
+  const roundG = roundGraph(session, 1);
+  const streamsOf = (u: number): number => 1 + roundG.neighbours(u).filter((v) => !drops.has(v) || drops.get(v) === 'masked').length;
+  const sampled = new Set(order.filter((u) => !drops.has(u)).slice(0, 15));
+  const prgMs = new Map<number, number>();
+  const key = systemRandom(16);
+  const floor = (u: number): void => {
+    const streams = streamsOf(u);
+    const started = performance.now();
+    for (let s = 0; s < streams; s++) prgDiscard(key, Math.ceil((4 * d) / 16) * 16);
+    prgMs.set(u, performance.now() - started);
+  };
+  const out = runRound({
+    session, round: 1, serverIdentity: server, memberIdentities: ids, inputs, dropouts: drops, rngFor: () => rng,
+    observe: (x) => {
+      if (x.to !== 0) return;
+      upload[x.from] += x.bytes.length;
+      if (x.stage === 'masked' && sampled.has(x.from)) floor(x.from);
+    },
+  });
   if (!out.result) throw new Error(`round aborted: ${out.error?.message ?? [...out.clientErrors.values()][0]?.message}`);
   const expected = new Uint32Array(d);
   for (const u of out.result.survivors) {
@@ -54,19 +76,8 @@ function row(n: number, d: number, dropout: number, graph: 'complete' | 'sparse'
   }
   const correct = expected.every((v, i) => v === out.result!.sum[i]);
   const survivors = out.result.survivors;
-  // Raw AES-128-CTR for the same PRG bytes, for a sample of survivors, timed now in the same process.
-  // 15 samples: one timing of a few tens of ms varies by ±30% on this machine, the median of 15 by far less.
-  const sample = survivors.slice(0, Math.min(15, survivors.length));
-  const ratios: number[] = [], prg: number[] = [];
-  for (const u of sample) {
-    const streams = 1 + out.clients[u - 1]!.graph.neighbours(u).filter((v) => !drops.has(v) || drops.get(v) === 'masked').length;
-    const key = systemRandom(16);
-    const started = performance.now();
-    for (let s = 0; s < streams; s++) prgDiscard(key, Math.ceil((4 * d) / 16) * 16);
-    const ms = performance.now() - started;
-    prg.push(ms);
-    ratios.push(out.clients[u - 1]!.maskMs / ms);
-  }
+  const ratios = [...prgMs].map(([u, ms]) => out.clients[u - 1]!.maskMs / ms);
+  const prg = [...prgMs.values()];
   const uploadPerClient = median(survivors.map((u) => upload[u]!));
   return {
     n, d, dropout, graph, threat, k: p.k, t: p.t, bits,

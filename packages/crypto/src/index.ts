@@ -11,3 +11,4 @@ export * from './prg.js';
 export * from './mask-pool.js';
 export * from './shamir.js';
 export * from './encoding.js';
+export * from './wasm-asm.js';

@@ -13,13 +13,23 @@ export type RandomSource = (length: number) => Uint8Array;
 
 const MAX_REQUEST = 1 << 30;
 
-/** The operating system's CSPRNG through `crypto.getRandomValues` (in 64 KiB pieces, its limit). */
-export const systemRandom: RandomSource = (length) => {
-  aint(length, 'length', 0, MAX_REQUEST);
-  const out = new Uint8Array(length);
-  for (let o = 0; o < length; o += 65536) crypto.getRandomValues(out.subarray(o, Math.min(length, o + 65536)));
+/**
+ * A {@link RandomSource} that can also fill a caller's buffer in place, so that a consumer drawing
+ * many blocks (the noise samplers' word buffer) reuses one buffer instead of allocating one per block.
+ */
+export type FillingRandomSource = RandomSource & { readonly fill: (out: Uint8Array) => Uint8Array };
+
+function fillSystem(out: Uint8Array): Uint8Array {
+  if (!(out instanceof Uint8Array)) throw new TypeError('out must be a Uint8Array');
+  for (let o = 0; o < out.length; o += 65536) crypto.getRandomValues(out.subarray(o, Math.min(out.length, o + 65536)));
   return out;
-};
+}
+
+/** The operating system's CSPRNG through `crypto.getRandomValues` (in 64 KiB pieces, its limit). */
+export const systemRandom: FillingRandomSource = Object.assign(
+  (length: number): Uint8Array => fillSystem(new Uint8Array(aint(length, 'length', 0, MAX_REQUEST))),
+  { fill: fillSystem },
+);
 
 /**
  * A deterministic generator for tests and seeded simulations only: AES-128-CTR keyed by

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { prgBytes, RingAccumulator, seededRandom, type MaskStream } from '../src/index.js';
+import { prgBytes, RingAccumulator, seededRandom, withRingAccumulator, type MaskStream } from '../src/index.js';
 import { ringKernels } from '../src/wasm-ring.js';
 
 /** Mask word i of `key`: the little-endian uint32 at bytes [4i, 4i+4) of prgBytes(key, 4·length). */
@@ -72,6 +72,51 @@ test('property: result(bits) = (Σ sign·vector + Σ sign·PRG words) mod 2^bits
     }),
     { numRuns: 60 },
   );
+});
+
+test('property: withRingAccumulator (pooled, reused) and reducedView give what a fresh accumulator and result give', (t) => {
+  t.notThrows(() => fc.assert(
+    fc.property(length, fc.array(op, { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 32 }), (n, ops, bits) => {
+      const fresh = new RingAccumulator(n);
+      for (const o of ops) o.kind === 'vector' ? fresh.addVector(vectorFrom(o.seed, n), o.sign) : fresh.addMasks(o.streams);
+      const want = fresh.result(bits);
+      // Twice with one length: the second call gets the accumulator the first one used, wiped.
+      for (let pass = 0; pass < 2; pass++) {
+        const got = withRingAccumulator(n, (acc) => {
+          for (const o of ops) o.kind === 'vector' ? acc.addVector(vectorFrom(o.seed, n), o.sign) : acc.addMasks(o.streams);
+          return acc.reducedView(bits).slice();
+        });
+        if (firstMismatch(got, Array.from(want)) !== -1) return false;
+      }
+      return true;
+    }),
+    { numRuns: 40 },
+  ));
+});
+
+test('withRingAccumulator: a reused accumulator starts from zero, even after fn threw; nested calls get distinct ones', (t) => {
+  const n = 5000;
+  let first: RingAccumulator | undefined;
+  t.throws(() => withRingAccumulator(n, (acc) => {
+    first = acc;
+    acc.addVector(vectorFrom(7, n));
+    throw new Error('boom');
+  }), { message: 'boom' });
+  withRingAccumulator(n, (acc) => {
+    t.true(acc === first, 'the pooled accumulator is reused');
+    t.true(acc.result(32).every((w) => w === 0), 'it was wiped');
+    withRingAccumulator(n, (inner) => t.not(inner, acc as RingAccumulator));
+  });
+  t.throws(() => withRingAccumulator(-1, () => 0), { instanceOf: RangeError });
+  t.throws(() => withRingAccumulator(4, 'f' as never), { instanceOf: TypeError });
+});
+
+test('reducedView reduces in place and is a view of the accumulator', (t) => {
+  const acc = new RingAccumulator(3).addVector(Uint32Array.of(0xffffffff, 0x12345678, 7));
+  const v = acc.reducedView(8);
+  t.deepEqual(Array.from(v), [0xff, 0x78, 7]);
+  t.deepEqual(Array.from(acc.result(32)), [0xff, 0x78, 7]);
+  t.throws(() => acc.reducedView(0), { instanceOf: RangeError });
 });
 
 test('masking then unmasking with the same streams returns x mod 2^bits (lengths across 16 KiB windows)', (t) => {

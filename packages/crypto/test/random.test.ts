@@ -33,6 +33,17 @@ test('systemRandom returns the requested length, including 0 and > 65536', (t) =
   t.not(toHex(systemRandom(32)), toHex(systemRandom(32)));
 });
 
+test('systemRandom.fill overwrites the whole buffer in place (beyond 64 KiB too) with fresh bytes', (t) => {
+  const buf = new Uint8Array(200_000);
+  t.is(systemRandom.fill(buf), buf);
+  // 200 000 uniform bytes: every 64 KiB piece was filled (a zero run of 4 KiB has probability 2^−32768).
+  for (let o = 0; o < buf.length; o += 4096) t.true(buf.subarray(o, o + 4096).some((b) => b !== 0), `piece at ${o}`);
+  const copy = buf.slice();
+  systemRandom.fill(buf);
+  t.false(equalBytes(buf, copy));
+  t.throws(() => systemRandom.fill([1, 2] as never), { instanceOf: TypeError, message: /out/ });
+});
+
 test('systemRandom and seededRandom reject invalid lengths', (t) => {
   t.throws(() => systemRandom(-1), { instanceOf: RangeError });
   t.throws(() => systemRandom(1.5), { instanceOf: TypeError });

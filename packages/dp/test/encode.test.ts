@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { seededRandom, utf8 } from '@tessera/crypto';
 import {
-  RandomWords, chooseEncoding, createNoiseSampler, clipL2, conditionalRound, decodeSum, encodeUpdate, fwht, l2Norm, paddedDimension,
+  RandomWords, chooseEncoding, createNoiseSampler, clipL2, conditionalRound, conditionalRoundToRing, decodeSum, encodeUpdate, fwht, l2Norm, paddedDimension,
   rotate, rotationSigns, roundedNormBound, sumMod, unrotate, wrapLog2Bound, type EncodingParams,
 } from '../src/index.js';
 
@@ -141,6 +141,61 @@ test('conditional randomized rounding: floor or ceil, unbiased, norm ≤ bound, 
   conditionalRound(x, bound, w, out);
   t.true(l2Norm(out) <= bound);
   t.throws(() => conditionalRound(Float64Array.of(1.5, 1.5), 1, w, new Float64Array(2), 50), { message: /failed 50 times/ }); // every rounding has norm ≥ √2
+});
+
+test('randomized rounding known answers: up iff U31 < ⌊frac·2^31⌋ (U31 = the word\'s top 31 bits)', (t) => {
+  // A RandomWords that yields the given words, in order.
+  const wordsOf = (...u: number[]) => new RandomWords((n) => {
+    const out = new Uint8Array(n);
+    new Uint32Array(out.buffer, 0, u.length).set(u);
+    return out;
+  });
+  const x = Float64Array.of(0.5, 0.5, 0.5, -2.25, -2.25, 7, 3 + 2 ** -31, 3 + 2 ** -31, -0.5);
+  const u = [2 ** 31 - 2, 2 ** 31, 2 ** 31 + 1, 3 * 2 ** 30 - 2, 3 * 2 ** 30, 0, 0, 2, 0xffffffff];
+  // 0.5: ⌊0.5·2^31⌋ = 2^30; U31 = 2^30 − 1 → up, 2^30 → down. −2.25: frac 0.75, threshold 3·2^29.
+  // 7: frac 0, never up. 3 + 2^−31: threshold 1: U31 = 0 → up, 1 → down. U31 = 2^31 − 1 is never below.
+  const want = [1, 0, 0, -2, -3, 7, 4, 3, -1];
+  const out = new Float64Array(x.length);
+  conditionalRound(x, Infinity, wordsOf(...u), out);
+  t.deepEqual(Array.from(out), want);
+  const ring = new Uint32Array(x.length);
+  conditionalRoundToRing(x, Infinity, wordsOf(...u), Int32Array.from(x, (_, i) => i - 4), 8, ring);
+  t.deepEqual(Array.from(ring), want.map((r, i) => (r + i - 4) & 255));
+});
+
+test('property: conditionalRoundToRing = (conditionalRound + noise) mod 2^b with the same words, retries included', (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 32 }), fc.double({ min: 0.6, max: 3, noNaN: true }), fc.integer({ min: 0, max: 2 ** 31 }), (n, bits, slack, s) => {
+      const x = randomVector(n, 40, `ring ${s}`);
+      const noise = Float64Array.from(randomVector(n, 1000, `ring noise ${s}`), Math.round);
+      // A bound near the rounded vectors' typical norm, so that some cases retry.
+      const bound = Math.sqrt(x.reduce((a, v) => a + v * v, 0) + n / 6) * (0.99 + slack / 100);
+      const out = new Float64Array(n), ring = new Uint32Array(n);
+      let a: number | Error, b: number | Error;
+      try { a = conditionalRound(x, bound, rngFor(`ring rng ${s}`), out, 20); } catch (e) { a = e as Error; }
+      try { b = conditionalRoundToRing(x, bound, rngFor(`ring rng ${s}`), noise, bits, ring, 20); } catch (e) { b = e as Error; }
+      if (a instanceof Error || b instanceof Error) return a instanceof Error && b instanceof Error;
+      const mod = 2 ** bits;
+      return a === b && ring.every((w, i) => w === ((((out[i]! + noise[i]!) % mod) + mod) % mod));
+    }),
+    { numRuns: 60 },
+  );
+  t.pass();
+});
+
+test('encodeUpdate after a failure (a refused update, a broken sampler) encodes exactly as before it', (t) => {
+  const params = base();
+  const x = randomVector(1000, 0.05, 'after error');
+  const a = encodeUpdate(x, params, { roundSeed: seed, rng: rngFor('after'), addNoise: false });
+  const bad = x.slice();
+  bad[999] = Number.POSITIVE_INFINITY;
+  t.throws(() => encodeUpdate(bad, params, { roundSeed: seed, rng: rngFor('after'), addNoise: false }), { message: /update\[999\]/ });
+  // A sampler that writes into the scratch noise buffer and then fails: the buffer must not leak into
+  // the next (noiseless) encoding.
+  const broken = { ...createNoiseSampler(params, rngFor('x')), fill(out: Int32Array | Float64Array) { out.fill(5); throw new Error('sampler broke'); } };
+  t.throws(() => encodeUpdate(x, params, { roundSeed: seed, rng: rngFor('after'), sampler: broken }), { message: /sampler broke/ });
+  const b = encodeUpdate(x, params, { roundSeed: seed, rng: rngFor('after'), addNoise: false });
+  t.deepEqual(b.words, a.words);
 });
 
 // ---------------------------------------------------------------- choosing b and γ

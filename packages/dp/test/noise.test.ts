@@ -240,17 +240,41 @@ test('Poisson (table, rejection, and the table tail branch) matches its pmf for 
   }
 });
 
-test('the alias draw below W uses an exact 64-bit product (16-bit halves) ', (t) => {
-  const w = words('lemire');
-  for (let i = 0; i < 2000; i++) {
-    const u = w.u32(), W = 1 + w.below(2 ** 32 - 1);
-    const a = (u >>> 16) * W;
-    const ah = Math.floor(a / 65536);
-    const c = (a - ah * 65536) * 65536 + (u & 0xffff) * W;
-    const ch = Math.floor(c * 2 ** -32);
-    const exact = BigInt(u) * BigInt(W);
-    t.is(BigInt(ah + ch), exact >> 32n);
-    t.is(BigInt(c - ch * 2 ** 32), exact & 0xffffffffn);
+test('envelope table: W just below 2^31, λ = L·2^E, and the exact window and tail decisions agree with an independent double computation', async (t) => {
+  const { EnvelopeTable, gaussianTarget, laplaceScaleFor, newStats } = await import('../src/index.js');
+  for (const [s2, cut] of [['100', 12], ['6869641', undefined], ['2.25', 3]] as const) {
+    const variance = toRational(s2);
+    const sigma2 = Number(variance.num) / Number(variance.den);
+    const tBig = laplaceScaleFor(variance);
+    const tn = Number(tBig);
+    const table = new EnvelopeTable(gaussianTarget(variance, sigma2, tBig, cut), words(`envelope ${s2}`), newStats());
+    const W = table.capacity, lambda = table.scale;
+    t.true(W < 2 ** 31 && W >= 2 ** 31 * (31 / 32), `${s2}: W = ${W}`);
+    const L = lambda / 2 ** (Math.floor(Math.log2(lambda)) - 5);
+    t.true(Number.isInteger(L) && L >= 32 && L < 64, `${s2}: λ = ${lambda}`);
+    const K = cut ?? Math.ceil(8 * Math.sqrt(sigma2)) + 1;
+    const f = (k: number) => Math.exp(-(k * k) / (2 * sigma2));
+    let decided = 0;
+    const check = (p: number, decide: (a: number) => boolean, what: string) => {
+      const below = Math.floor(p * 2 ** 32 * (1 - 2 ** -30)) - 1; // U < (below + 1)/2^32 < p: accept
+      const above = Math.ceil(p * 2 ** 32 * (1 + 2 ** -30)); // U ≥ above/2^32 > p: reject
+      if (below >= 0) {
+        t.true(decide(below), `${what}: a = ${below} must accept (p = ${p})`);
+        decided++;
+      }
+      if (above < 2 ** 32) {
+        t.false(decide(above), `${what}: a = ${above} must reject (p = ${p})`);
+        decided++;
+      }
+    };
+    for (const k of [0, 1, -1, Math.floor(K / 2), -K, K]) check((lambda * f(k)) / table.weight(k), (a) => table.exactAccept(k, a), `${s2} window k=${k}`);
+    for (const g of [0, 1, 5]) {
+      const k = K + 1 + g;
+      const p = (2 * lambda * f(k) * Math.exp(g / tn)) / (table.tailWeight * -Math.expm1(-1 / tn));
+      check(p, (a) => table.exactTailAccept(k, g, a), `${s2} tail k=${k}`);
+    }
+    t.true(decided >= 12);
+    t.throws(() => table.exactAccept(K + 1, 0), { instanceOf: RangeError, message: /window/ });
   }
 });
 

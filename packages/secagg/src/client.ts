@@ -13,7 +13,7 @@
  * @module
  */
 import {
-  AEAD_NONCE_BYTES, RingAccumulator, SHAMIR_SHARE_BYTES, aeadOpen, aeadSeal, concat, equalBytes, splitSecret, systemRandom,
+  AEAD_NONCE_BYTES, SHAMIR_SHARE_BYTES, aeadOpen, aeadSeal, concat, equalBytes, splitSecret, systemRandom, withRingAccumulator,
   wipe, x25519KeyPair, X25519Secret, type Identity, type MaskStream, type RandomSource, type X25519KeyPair,
 } from '@tessera/crypto';
 import { SERVER_INDEX, type Session } from './config.js';
@@ -235,13 +235,16 @@ export class SecAggClient {
       const key = pairwiseMaskKey(this.session, this.round, this.index, v, this.#sSecret!, this.#adverts.get(v)!.sPk);
       streams.push({ key, sign: v > this.index ? 1 : -1 });
     }
-    const started = performance.now(); // maskMs: PRG expansion and ring arithmetic only (key agreement is above)
-    const y = new RingAccumulator(this.session.vectorLength).addVector(this.#input!).addMasks(streams).result(this.session.bits);
-    this.maskMs = performance.now() - started;
+    const data = withRingAccumulator(this.session.vectorLength, (acc) => {
+      const started = performance.now(); // maskMs: PRG expansion and ring arithmetic only (key agreement is above)
+      const y = acc.addVector(this.#input!).addMasks(streams).reducedView(this.session.bits);
+      this.maskMs = performance.now() - started;
+      return packWords(y, this.session.bits);
+    });
     for (const s of streams) wipe(s.key);
     this.#input = undefined;
     this.#stage = 'masked';
-    return [sealMessage({ ...this.#header('masked'), data: packWords(y, this.session.bits) }, this.#identity)];
+    return [sealMessage({ ...this.#header('masked'), data }, this.#identity)];
   }
 
   #checkSurvivors(survivors: readonly number[]): void {

@@ -32,11 +32,11 @@ export function checkRingVector(words: Uint32Array, bits: number, name = 'vector
 /** Packs words (each < 2^bits) at `bits` bits. */
 export function packWords(words: Uint32Array, bits: number): Uint8Array {
   checkRingVector(words, bits, 'words');
-  const out = new Uint8Array(packedLength(words.length, bits));
   // Whole-byte widths: the little-endian layout is the platform's (checked at load by @tessera/crypto).
   if (bits === 32) return new Uint8Array(words.buffer, words.byteOffset, words.byteLength).slice();
   if (bits === 16) return new Uint8Array(Uint16Array.from(words).buffer);
   if (bits === 8) return Uint8Array.from(words);
+  const out = new Uint8Array(packedLength(words.length, bits));
   let o = 0, acc = 0, filled = 0;
   for (let i = 0; i < words.length; i++) {
     let w = words[i]!, rem = bits;

@@ -5,7 +5,7 @@
  * (SecAggServer) and an auditor recomputing a round from its transcript run one implementation.
  * @module
  */
-import { MaskSum, RingAccumulator, X25519Secret, reconstructSecret, type MaskStream, type Share as ShamirShare } from '@tessera/crypto';
+import { MaskSum, X25519Secret, reconstructSecret, withRingAccumulator, type MaskStream, type Share as ShamirShare } from '@tessera/crypto';
 import type { Session } from './config.js';
 import { pairwiseMaskKey, selfMaskCommitment, selfMaskKey } from './derive.js';
 import { ErrorCodes, SecAggError, type ErrorCode } from './errors.js';
@@ -130,10 +130,12 @@ function unmaskWith(inputs: UnmaskInputs, masks: MaskSum): RoundResult {
     masks.add(pairwise);
   }
   const masked = u3.map((u) => inputs.masked.get(u) ?? fatal(ErrorCodes.STAGE_ORDER, `survivor ${u}'s masked input is missing`));
-  const acc = new RingAccumulator(session.vectorLength);
-  // Sums mod 2^32 commute: the masked inputs are added on this thread while the workers finish the masks.
-  masks.finish(acc, () => {
-    for (const data of masked) acc.addVector(words(data, session.bits, session.vectorLength));
+  const sum = withRingAccumulator(session.vectorLength, (acc) => {
+    // Sums mod 2^32 commute: the masked inputs are added on this thread while the workers finish the masks.
+    masks.finish(acc, () => {
+      for (const data of masked) acc.addVector(words(data, session.bits, session.vectorLength));
+    });
+    return acc.result(session.bits);
   });
-  return { round, survivors: [...u3], bits: session.bits, sum: acc.result(session.bits) };
+  return { round, survivors: [...u3], bits: session.bits, sum };
 }

@@ -14,7 +14,8 @@ import { RandomWords } from '../noise/words.js';
 import { DiscreteGaussian, type NoiseSampler } from '../noise/gaussian.js';
 import { Skellam } from '../noise/poisson.js';
 import { fwht, rotationSigns, unrotate } from './hadamard.js';
-import { conditionalRound, l2Norm, MAX_ROUNDING_ATTEMPTS } from './rounding.js';
+import { conditionalRoundKernel, conditionalRoundToRing, l2Norm, MAX_ROUNDING_ATTEMPTS } from './rounding.js';
+import { KERNEL_MAX_DIM, KERNEL_MIN_DIM, encodeWorkspace } from './kernels.js';
 import type { EncodingParams } from './params.js';
 
 export interface EncodeOptions {
@@ -30,6 +31,13 @@ export interface EncodeOptions {
   readonly maxRoundingAttempts?: number;
   /** Reuse a sampler (and its counters) across calls; it must match params.noise and params.noiseVariance. */
   readonly sampler?: NoiseSampler;
+  /**
+   * Use the WebAssembly SIMD kernels (./kernels.ts) when n_pad is in [16, 2^24] (default true); false
+   * forces the JavaScript path. Both are exact implementations of the same pipeline; their encodings
+   * differ only where floating-point rounding in the transform moves a coordinate across a rounding
+   * threshold, so seeded runs reproduce on one path, not across them.
+   */
+  readonly simd?: boolean;
   /**
    * Noise drawn in advance (n_pad values from `createNoiseSampler(params, rng).fill`): noise does not
    * depend on the update, so a client can sample it while it trains and keep it off the critical path.
@@ -94,40 +102,105 @@ export function encodeUpdate(update: Float32Array | Float64Array, params: Encodi
     if (!(opts.noise instanceof Int32Array || opts.noise instanceof Float64Array)) throw new TypeError('noise must be an Int32Array or a Float64Array');
     if (opts.noise.length !== n) throw new RangeError(`noise must have ${n} entries (paddedDim), got ${opts.noise.length}`);
   }
-  // Pad and apply the diagonal D in one pass, then H/√n. x and r are scratch buffers reused across
-  // calls (allocating 2·8·n_pad fresh bytes per call costs more than the arithmetic); both are zeroed
-  // before returning, so the padding is zero and no update stays behind.
+  // Pad and apply the diagonal D in one pass, summing squares on the way (H·D/√n is orthogonal, so
+  // the update's norm is the rotated vector's), then H with the clip, 1/γ and 1/√n folded into the
+  // transform's last pass: three sweeps fewer than rotate, measure, scale. x and r are scratch buffers
+  // reused across calls (allocating 2·8·n_pad fresh bytes per call costs more than the arithmetic);
+  // both are zeroed before returning, so the padding is zero and no update stays behind.
   const signs = cachedSigns(opts.roundSeed, n);
+  if (opts.simd !== false && n >= KERNEL_MIN_DIM && n <= KERNEL_MAX_DIM) return encodeWithKernels(update, params, opts, words, signs);
   const [x, r] = scratch(n);
-  for (let i = 0; i < update.length; i++) {
-    const v = update[i]!;
-    if (!Number.isFinite(v)) throw new RangeError(`update[${i}] is not finite (${v})`);
-    x[i] = v * signs[i]!;
+  try {
+    let s0 = 0;
+    for (let i = 0; i < update.length; i++) {
+      const v = update[i]!;
+      x[i] = v * signs[i]!;
+      s0 += v * v;
+    }
+    if (!Number.isFinite(s0)) checkFinite(update);
+    const norm = normFrom(s0, update);
+    fwht(x, scaleFor(norm, params));
+    const out = new Uint32Array(n);
+    // The noise: drawn now into r with the sampler's own fill loop, given in advance (opts.noise), or none
+    // (then r itself, all zeros: the scratch buffers are zeroed after every call).
+    let z: Float64Array | Int32Array = r;
+    if (opts.addNoise !== false) {
+      if (opts.noise !== undefined) z = opts.noise;
+      else (opts.sampler ?? createNoiseSampler(params, words)).fill(r);
+    }
+    let attempts = 1;
+    if (opts.randomizedRounding === false) {
+      const mask = params.bits === 32 ? 0xffffffff : 2 ** params.bits - 1;
+      for (let i = 0; i < n; i++) out[i] = ((Math.round(x[i]!) + z[i]!) >>> 0) & mask;
+    } else {
+      attempts = conditionalRoundToRing(x, params.roundedNormBound, words, z, params.bits, out, opts.maxRoundingAttempts ?? MAX_ROUNDING_ATTEMPTS);
+    }
+    return { words: out, norm, clipped: norm > params.l2Clip, roundingAttempts: attempts };
+  } finally {
+    // Also on failure (a non-finite entry, a sampler or rounding error): the next call relies on zeros.
+    x.fill(0);
+    r.fill(0);
   }
-  fwht(x, 1 / Math.sqrt(n));
-  // Clip (as clipL2: factor shrunk by 2^−40 so the result's norm is ≤ c) and scale by 1/γ in one pass.
-  const norm = l2Norm(x);
-  const factor = (norm > params.l2Clip ? (params.l2Clip / norm) * (1 - 2 ** -40) : 1) / params.granularity;
-  for (let i = 0; i < n; i++) x[i] = x[i]! * factor;
-  let attempts = 1;
-  if (opts.randomizedRounding === false) for (let i = 0; i < n; i++) r[i] = Math.round(x[i]!);
-  else attempts = conditionalRound(x, params.roundedNormBound, words, r, opts.maxRoundingAttempts ?? MAX_ROUNDING_ATTEMPTS);
-  const out = new Uint32Array(n);
-  const mask = params.bits === 32 ? 0xffffffff : 2 ** params.bits - 1;
-  // ToUint32 (>>> 0) is exact reduction mod 2^32 of an integer-valued double; 2^b divides 2^32.
-  if (opts.addNoise === false) {
-    for (let i = 0; i < n; i++) out[i] = (r[i]! >>> 0) & mask;
-  } else if (opts.noise !== undefined) {
-    const z = opts.noise;
-    for (let i = 0; i < n; i++) out[i] = ((r[i]! + z[i]!) >>> 0) & mask;
-  } else {
-    // Sample into x (no longer needed) with the sampler's own fill loop, then add.
-    (opts.sampler ?? createNoiseSampler(params, words)).fill(x);
-    for (let i = 0; i < n; i++) out[i] = ((r[i]! + x[i]!) >>> 0) & mask;
+}
+
+/** Throws if the update has a non-finite entry (after a sum of squares came out non-finite). */
+function checkFinite(update: Float32Array | Float64Array): void {
+  const bad = update.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new RangeError(`update[${bad}] is not finite (${update[bad]})`);
+}
+
+/** The norm from a one-pass sum of squares, or l2Norm's scaled passes when that overflowed or underflowed. */
+const normFrom = (s0: number, update: Float32Array | Float64Array): number => (s0 > 2 ** -900 && s0 < 2 ** 900 ? Math.sqrt(s0) : l2Norm(update));
+
+/** The clip, 1/γ and 1/√n_pad as one factor (clipped as clipL2 does: shrunk by 2^−40 so that the norm stays ≤ c). */
+const scaleFor = (norm: number, params: EncodingParams): number =>
+  (norm > params.l2Clip ? (params.l2Clip / norm) * (1 - 2 ** -40) : 1) / params.granularity / Math.sqrt(params.paddedDim);
+
+/**
+ * encodeUpdate on the SIMD kernels: one JavaScript sweep applies D and the transform's first two levels
+ * (radix-4 butterflies at h = 1) while summing squares; the kernels do the other levels with the scale
+ * folded in, and the rounding straight into the ring. The work space is wiped on every exit.
+ */
+function encodeWithKernels(
+  update: Float32Array | Float64Array, params: EncodingParams, opts: EncodeOptions, words: RandomWords, signs: Float64Array,
+): EncodedUpdate {
+  const ws = encodeWorkspace(params.paddedDim);
+  try {
+    const x = ws.x, d = update.length, full = d - (d % 4);
+    let s0 = 0;
+    const butterfly = (i: number, a: number, b: number, c: number, e: number) => {
+      s0 += a * a + b * b + c * c + e * e;
+      const ab = a + b, amb = a - b, ce = c + e, cme = c - e;
+      x[i] = ab + ce;
+      x[i + 1] = amb + cme;
+      x[i + 2] = ab - ce;
+      x[i + 3] = amb - cme;
+    };
+    for (let i = 0; i < full; i += 4)
+      butterfly(i, update[i]! * signs[i]!, update[i + 1]! * signs[i + 1]!, update[i + 2]! * signs[i + 2]!, update[i + 3]! * signs[i + 3]!);
+    if (full < d) {
+      const v = (i: number) => (i < d ? update[i]! * signs[i]! : 0); // zero padding
+      butterfly(full, v(full), v(full + 1), v(full + 2), v(full + 3));
+    }
+    // Groups past the update are zero in the wiped work space, and so are their butterflies.
+    if (!Number.isFinite(s0)) checkFinite(update);
+    const norm = normFrom(s0, update);
+    ws.fwhtFromLevel2(scaleFor(norm, params));
+    if (opts.addNoise !== false) {
+      if (opts.noise !== undefined) ws.z.set(opts.noise);
+      else (opts.sampler ?? createNoiseSampler(params, words)).fill(ws.z);
+    }
+    let attempts = 1;
+    if (opts.randomizedRounding === false) {
+      const mask = params.bits === 32 ? 0xffffffff : 2 ** params.bits - 1;
+      for (let i = 0; i < ws.n; i++) ws.out[i] = ((Math.round(x[i]!) + ws.z[i]!) >>> 0) & mask;
+    } else {
+      attempts = conditionalRoundKernel(ws, params.roundedNormBound, words, params.bits, opts.maxRoundingAttempts ?? MAX_ROUNDING_ATTEMPTS);
+    }
+    return { words: ws.out.slice(), norm, clipped: norm > params.l2Clip, roundingAttempts: attempts };
+  } finally {
+    ws.wipe();
   }
-  x.fill(0);
-  r.fill(0);
-  return { words: out, norm, clipped: norm > params.l2Clip, roundingAttempts: attempts };
 }
 
 /**

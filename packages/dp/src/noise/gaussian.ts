@@ -11,7 +11,7 @@
  * Implementations:
  * - {@link discreteGaussianCks}: CKS Algorithms 1–3 literally, bigint arithmetic only (reference).
  * - {@link DiscreteGaussian} for σ up to about 16 000: exact rejection from an integer-weight table
- *   envelope (./table.ts), three random words and no libm call per sample.
+ *   envelope (./table.ts), about two random words and no libm call per sample.
  * - {@link DiscreteGaussian} beyond, or with `table: false`: CKS rejection with the Laplace proposal drawn by exact lazy
  *   inversion and the acceptance decided by a floating-point fast path with an exact bigint fallback
  *   (see ./fast.ts: floating point decides only how fast, never what). About 3 random words and 4

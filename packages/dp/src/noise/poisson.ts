@@ -164,7 +164,7 @@ export class Poisson {
   /**
    * The table target f(k) = p(k)/p(m) on [max(0, m − K), m + K]. Tail envelope: ln f(m + x) ≤ (w − |x|)/t
    * (module comment), so for |x| = K + 1 + G, f ≤ e^((w − K − 1)/t)·q^G and
-   * H_T = ⌈2^(S+1)·e^((w − K − 1)/t)/(1 − q)⌉ (with margins) covers both tails.
+   * H_T = ⌈2λ·e^((w − K − 1)/t)/(1 − q)⌉ (with margins) covers both tails.
    */
   #target(K: number): TableTarget {
     const m = this.#m, t = this.#t, w = this.#w, mu = this.#mu, lpm = this.#lpm;
@@ -173,9 +173,9 @@ export class Poisson {
       lo: Math.max(0, m - K), hi: m + K, margin: POISSON_MARGIN, t,
       fhat: (k) => Math.exp(logPoisson(k, mu) - lpm),
       exact: (k, prec) => this.#ratioBounds(k, prec),
-      tailWeight: (S) => {
+      tailWeight: (lambda) => {
         const q = Math.exp(-1 / t) * (1 + 2 ** -40);
-        return Math.max(1, Math.ceil(((2 ** (S + 1) * Math.exp((w - K - 1) / t)) / (1 - q)) * (1 + 2 ** -30)));
+        return Math.max(1, Math.ceil(((2 * lambda * Math.exp((w - K - 1) / t)) / (1 - q)) * (1 + 2 ** -30)));
       },
       inSupport: (k) => k >= 0,
       // Loader's log-pmf: |error| ≤ 2^−40 in the log near the mode, relative 2^−44 of large deviances.

@@ -5,7 +5,7 @@
  * (no modulo bias), with Number arithmetic only: every intermediate is an integer below 2^53.
  * @module
  */
-import { aint, assertLittleEndian, type RandomSource } from '@tessera/crypto';
+import { aint, assertLittleEndian, type FillingRandomSource, type RandomSource } from '@tessera/crypto';
 
 assertLittleEndian();
 
@@ -24,6 +24,7 @@ const TWO53 = 2 ** 53;
 export class RandomWords {
   readonly #rng: RandomSource;
   #block: Uint32Array = new Uint32Array(0);
+  #own: Uint8Array | undefined;
   #pos = 0;
   #bits = 0;
   #nbits = 0;
@@ -36,6 +37,15 @@ export class RandomWords {
   }
 
   #refill(): void {
+    const fill = (this.#rng as Partial<FillingRandomSource>).fill;
+    if (typeof fill === 'function') {
+      // Refill the one block in place (no 64 KiB allocation per refill).
+      if (this.#own === undefined) this.#own = new Uint8Array(WORD_BLOCK_BYTES);
+      fill(this.#own);
+      this.#block = new Uint32Array(this.#own.buffer, 0, WORD_BLOCK_BYTES / 4);
+      this.#pos = 0;
+      return;
+    }
     const bytes = this.#rng(WORD_BLOCK_BYTES);
     if (!(bytes instanceof Uint8Array) || bytes.length !== WORD_BLOCK_BYTES)
       throw new RangeError(`rng returned ${bytes?.length} bytes, expected ${WORD_BLOCK_BYTES}`);
