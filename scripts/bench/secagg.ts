@@ -46,9 +46,10 @@ function row(n: number, d: number, dropout: number, graph: 'complete' | 'sparse'
   for (const u of order.slice(0, Math.round(dropout * n))) drops.set(u, 'masked');
   const upload = new Float64Array(n + 1);
   // The PRG floor: raw AES-128-CTR for the same number of keystream bytes as a member's masking, timed
-  // right after that member masked (when its masked input passes by), so that both see the same heap and
-  // the same machine load. Sampled for up to 15 members: one timing of a few tens of ms varies by ±30 % on
-  // this machine, the median of 15 ratios far less.
+  // right before that member masks (when the share relay that starts its masking passes by) and right
+  // after (when its masked input passes by), and averaged: both timings see the heap and the machine load
+  // the masking sees, and the garbage either side leaves falls on both alike. Sampled for up to 15
+  // members: one timing of a few tens of ms varies by ±30 % on this machine, the median of 15 ratios far less.
   const roundG = roundGraph(session, 1);
   const streamsOf = (u: number): number => 1 + roundG.neighbours(u).filter((v) => !drops.has(v) || drops.get(v) === 'masked').length;
   const sampled = new Set(order.filter((u) => !drops.has(u)).slice(0, 15));
@@ -58,14 +59,19 @@ function row(n: number, d: number, dropout: number, graph: 'complete' | 'sparse'
     const streams = streamsOf(u);
     const started = performance.now();
     for (let s = 0; s < streams; s++) prgDiscard(key, Math.ceil((4 * d) / 16) * 16);
-    prgMs.set(u, performance.now() - started);
+    const ms = performance.now() - started;
+    const before = prgMs.get(u);
+    prgMs.set(u, before === undefined ? ms : (before + ms) / 2);
   };
   const out = runRound({
     session, round: 1, serverIdentity: server, memberIdentities: ids, inputs, dropouts: drops, rngFor: () => rng,
     observe: (x) => {
-      if (x.to !== 0) return;
+      if (x.to !== 0) {
+        if (x.stage === 'share' && sampled.has(x.to)) floor(x.to); // before: the relay that starts its masking
+        return;
+      }
       upload[x.from] += x.bytes.length;
-      if (x.stage === 'masked' && sampled.has(x.from)) floor(x.from);
+      if (x.stage === 'masked' && sampled.has(x.from)) floor(x.from); // after
     },
   });
   if (!out.result) throw new Error(`round aborted: ${out.error?.message ?? [...out.clientErrors.values()][0]?.message}`);

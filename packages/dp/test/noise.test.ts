@@ -278,6 +278,34 @@ test('envelope table: W just below 2^31, λ = L·2^E, and the exact window and t
   }
 });
 
+test('envelope table: the WebAssembly kernel draws exactly the JavaScript loop\'s samples from the same words (tails and undecided acceptances included)', async (t) => {
+  const { EnvelopeTable, gaussianTarget, laplaceScaleFor, newStats } = await import('../src/index.js');
+  for (const [s2, cut] of [['100', 12], ['6869641', undefined], ['0.25', 1], ['2.25', 2]] as const) {
+    const variance = toRational(s2);
+    const sigma2 = Number(variance.num) / Number(variance.den);
+    const tBig = laplaceScaleFor(variance);
+    const make = (simd: boolean) => {
+      const stats = newStats();
+      return { stats, table: new EnvelopeTable(gaussianTarget(variance, sigma2, tBig, cut), words(`kernel vs js ${s2}`), stats, { simd }) };
+    };
+    const k = make(true), j = make(false);
+    for (const n of [5000, 70_000, 4096]) { // fills below KERNEL_MIN_FILL use the loop on both
+      const a = new Float64Array(n), b = new Float64Array(n);
+      k.table.fill(a);
+      j.table.fill(b);
+      const diff = a.findIndex((v, i) => v !== b[i]);
+      t.is(diff, -1, `σ² = ${s2}, fill of ${n}: first difference at ${diff}`);
+    }
+    t.is(k.stats.iterations, j.stats.iterations);
+    t.is(k.stats.slowPaths, j.stats.slowPaths);
+    if (cut !== undefined) {
+      const x = new Float64Array(70_000);
+      k.table.fill(x);
+      t.true(x.some((v) => Math.abs(v) > cut), `σ² = ${s2}: the tail branch ran`);
+    }
+  }
+});
+
 test('large σ: 10^4 samples at σ = 10^6 (and 10^9 for the Gaussian) with O(1) work per sample', (t) => {
   for (const [make, s2, perSample] of [
     [(v: ReturnType<typeof toRational>, w: RandomWords) => new DiscreteGaussian(v, w), '1000000000000', 1.6],

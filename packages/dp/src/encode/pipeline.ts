@@ -33,9 +33,9 @@ export interface EncodeOptions {
   readonly sampler?: NoiseSampler;
   /**
    * Use the WebAssembly SIMD kernels (./kernels.ts) when n_pad is in [16, 2^24] (default true); false
-   * forces the JavaScript path. Both are exact implementations of the same pipeline; their encodings
-   * differ only where floating-point rounding in the transform moves a coordinate across a rounding
-   * threshold, so seeded runs reproduce on one path, not across them.
+   * forces the JavaScript path. Both implement the same pipeline; the transforms round differently in
+   * the last bits, and a coordinate's rounding can differ only if that moves its threshold
+   * ⌊frac·2^31⌋ and its 31-bit uniform falls exactly on it (probability about 2^−31 when it moves).
    */
   readonly simd?: boolean;
   /**

@@ -315,7 +315,9 @@ export class Skellam implements NoiseSampler {
   /** Fills `out` with P₁ − P₂, drawing the Poisson values in blocks of 4096. */
   fill(out: Int32Array | Float64Array): void {
     if (!(out instanceof Int32Array || out instanceof Float64Array)) throw new TypeError('out must be an Int32Array or a Float64Array');
-    const a = new Float64Array(Math.min(4096, out.length)), b = new Float64Array(a.length);
+    // P₁ and P₂ in chunks of 2^15 (long enough for the table's WebAssembly kernel), then the difference.
+    const a = new Float64Array(Math.min(32768, out.length)), b = new Float64Array(a.length);
+    const ints = out instanceof Int32Array;
     for (let o = 0; o < out.length; o += a.length) {
       const n = Math.min(a.length, out.length - o);
       const pa = n === a.length ? a : a.subarray(0, n), pb = n === b.length ? b : b.subarray(0, n);
@@ -323,7 +325,7 @@ export class Skellam implements NoiseSampler {
       this.#poisson.fill(pb);
       for (let i = 0; i < n; i++) {
         const v = pa[i]! - pb[i]!;
-        if (out instanceof Int32Array && (v > 0x7fffffff || v < -0x80000000)) throw new RangeError(`out: sample ${v} does not fit an Int32Array; use a Float64Array`);
+        if (ints && (v > 0x7fffffff || v < -0x80000000)) throw new RangeError(`out: sample ${v} does not fit an Int32Array; use a Float64Array`);
         out[o + i] = v;
       }
     }

@@ -36,6 +36,15 @@ import type { Rational } from './rational.js';
 import { lessThanBounds } from './bernoulli.js';
 import { expNegBounds } from './exp.js';
 import { U32, geometricExp, type SamplerStats } from './fast.js';
+import { instantiateKernels } from '@tessera/crypto';
+import { KERNEL_MIN_FILL, WORD_BUFFER, OUT_AT, OUT_SAMPLES, REC_AT, SAMPLER_MODULE, WORDS_AT, WORDS_END, type SamplerExports } from './table-kernel.js';
+
+/** A rare value (a tail sample) must fit the output array. */
+function checked(value: number, out: Float64Array | Int32Array): number {
+  if (out instanceof Int32Array && (value > 0x7fffffff || value < -0x80000000))
+    throw new RangeError(`out: sample ${value} does not fit an Int32Array; use a Float64Array`);
+  return value;
+}
 
 /** Largest table (entries); beyond it the samplers use their table-free rejection method. */
 export const TABLE_MAX_ENTRIES = 2 ** 18;
@@ -76,7 +85,9 @@ export class EnvelopeTable {
   readonly #HT: number;
   #lastTail = 0;
 
-  constructor(target: TableTarget, words: RandomWords, stats: SamplerStats) {
+  /** `options.simd`: fill with the WebAssembly kernel (default true; false keeps the JavaScript loop). */
+  constructor(target: TableTarget, words: RandomWords, stats: SamplerStats, options: { simd?: boolean } = {}) {
+    this.#simd = options.simd !== false;
     this.#target = target;
     this.#words = words;
     this.#stats = stats;
@@ -214,13 +225,18 @@ export class EnvelopeTable {
    * fresh uniform word, so the samples are exact and independent.
    */
   fill(out: Float64Array | Int32Array): void {
+    if (!(out instanceof Float64Array || out instanceof Int32Array)) throw new TypeError('out must be an Int32Array or a Float64Array');
+    if (this.#simd && out.length >= KERNEL_MIN_FILL) this.#fillKernel(out);
+    else this.#fillJs(out);
+  }
+
+  /** The JavaScript loop (the reference the kernel is tested against, and the path for short fills). */
+  #fillJs(out: Float64Array | Int32Array): void {
     const words = this.#words;
-    const stats = this.#stats;
     const W = this.#W, lo = this.#target.lo, shift = this.#shift, tail = this.#tailIndex;
-    const rec = this.#rec, tHi = this.#tHi;
+    const rec = this.#rec;
     const lowMask = 2 ** shift - 1, headUnit = 2 ** (32 - shift); // U's first 32 − m bits, and their weight in 32-bit units
     const buf = this.#buf;
-    const ints = out instanceof Int32Array;
     let p = this.#bufPos;
     let iterations = 0;
     for (let j = 0; j < out.length; j++) {
@@ -246,42 +262,87 @@ export class EnvelopeTable {
         const self = (v - rec[r]!) >> 31;
         const alias = rec[r + 1]!;
         const i = alias ^ ((bucket ^ alias) & self);
-        if (i === tail) {
-          if (this.#tail()) {
-            value = this.#lastTail;
-            break;
-          }
-          continue;
-        }
         // Accept when every U with these first 32 − m bits is below the threshold (the bucket's at r + 2,
-        // the alias's at r + 3): almost always. Otherwise reveal U to 32 bits with a fresh word (its low
-        // m bits are dropped: U's later bits are fresh either way) and decide as below.
-        const tLo = rec[r + 3 + self]!;
-        const head = w0 & lowMask;
-        if ((head + 1) * headUnit <= tLo) {
+        // the alias's at r + 3): almost always.
+        if (i !== tail && ((w0 & lowMask) + 1) * headUnit <= rec[r + 3 + self]!) {
           value = lo + i;
           break;
         }
-        const a = head * headUnit + (words.u32() >>> shift);
-        if (a + 1 <= tLo) {
-          value = lo + i;
-          break;
-        }
-        if (a >= tHi[i]!) continue;
-        if (this.#slowAccept(i, a)) {
-          value = lo + i;
+        const got = this.#rare(w0, i, r, self);
+        if (got !== undefined) {
+          value = checked(got, out);
           break;
         }
       }
-      if (ints && (value > 0x7fffffff || value < -0x80000000)) throw new RangeError(`out: sample ${value} does not fit an Int32Array; use a Float64Array`);
       out[j] = value;
     }
     this.#bufPos = p;
-    stats.iterations += iterations;
+    this.#stats.iterations += iterations;
   }
 
-  readonly #buf = new Uint32Array(4096);
-  #bufPos = 4096;
+  /**
+   * The rare end of a proposal (bucket word w0, entry i, record offset r, self): a tail proposal, or an
+   * acceptance that U's first 32 − m bits left undecided; then U is revealed to 32 bits with a fresh
+   * word (its low m bits are dropped: U's later bits are fresh either way) and decided against the
+   * thresholds, exactly if need be. Returns the value, or undefined when the proposal is rejected.
+   */
+  #rare(w0: number, i: number, r: number, self: number): number | undefined {
+    if (i === this.#tailIndex) return this.#tail() ? this.#lastTail : undefined;
+    const shift = this.#shift;
+    const tLo = this.#rec[r + 3 + self]!;
+    const a = (w0 & (2 ** shift - 1)) * 2 ** (32 - shift) + (this.#words.u32() >>> shift);
+    if (a + 1 <= tLo) return this.#target.lo + i;
+    if (a >= this.#tHi[i]!) return undefined;
+    return this.#slowAccept(i, a) ? this.#target.lo + i : undefined;
+  }
+
+  /**
+   * The same proposals on the WebAssembly kernel (see {@link SAMPLER_MODULE}): it runs the common path
+   * over a WORD_BUFFER-word buffer and stops at each rare event, which {@link #rare} finishes here. Same words,
+   * same order, same samples as {@link #fillJs} (the tests check it), about twice as fast.
+   */
+  #fillKernel(out: Float64Array | Int32Array): void {
+    const k = (this.#kernel ??= this.#makeKernel());
+    const { ex, u32, f64 } = k;
+    const W = this.#W, shift = this.#shift, lo = this.#target.lo, tail = this.#tailIndex;
+    let j = 0;
+    while (j < out.length) {
+      if (k.p === WORDS_END) {
+        this.#words.fillU32(u32.subarray(WORDS_AT / 4, WORDS_END / 4));
+        k.p = WORDS_AT;
+      }
+      const want = Math.min(OUT_SAMPLES, out.length - j);
+      const got = ex.run(k.p, WORDS_END, OUT_AT, want, W, shift, tail, 32 - shift, 2 ** shift - 1, lo, REC_AT);
+      out.set(f64.subarray(OUT_AT / 8, OUT_AT / 8 + got), j);
+      j += got;
+      k.p = u32[0]!;
+      this.#stats.iterations += u32[2]!;
+      if (u32[1] === 1) {
+        // A rare event at the proposal whose two words end at p: redo its common part, finish it here.
+        const w0 = u32[k.p / 4 - 2]!, v = u32[k.p / 4 - 1]! >>> 1;
+        const bucket = w0 >>> shift, r = 4 * bucket;
+        const self = (v - u32[REC_AT / 4 + r]!) >> 31;
+        const alias = u32[REC_AT / 4 + r + 1]!;
+        const i = alias ^ ((bucket ^ alias) & self);
+        const value = this.#rare(w0, i, r, self);
+        if (value !== undefined) out[j++] = checked(value, out);
+      }
+    }
+  }
+
+  #makeKernel(): { ex: SamplerExports; u32: Uint32Array; f64: Float64Array; p: number } {
+    const bytes = REC_AT + 4 * this.#rec.length + (WORDS_END - WORDS_AT) + 8 * OUT_SAMPLES;
+    // Words and the output window sit below the table so that their offsets do not depend on its size.
+    const { buffer, exports } = instantiateKernels<SamplerExports>(SAMPLER_MODULE, Math.ceil(bytes / 65536));
+    const u32 = new Uint32Array(buffer);
+    u32.set(this.#rec, REC_AT / 4);
+    return { ex: exports, u32, f64: new Float64Array(buffer), p: WORDS_END };
+  }
+
+  #kernel: { ex: SamplerExports; u32: Uint32Array; f64: Float64Array; p: number } | undefined;
+  readonly #simd: boolean;
+  readonly #buf = new Uint32Array(WORD_BUFFER);
+  #bufPos = WORD_BUFFER;
 
   #slowAccept(i: number, a: number): boolean {
     return this.exactAccept(this.#target.lo + i, a);
