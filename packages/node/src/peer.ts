@@ -240,6 +240,11 @@ export class Peer extends EventEmitter<PeerEventMap> {
         backoff = Math.min(this.#reconnect.maxMs, backoff * 2);
         continue;
       }
+      if (this.#stopped) {
+        // stop() came while this dial was in flight: there was no connection for it to close yet.
+        connection.close(CloseCodes.NORMAL, 'peer stopping');
+        break;
+      }
       backoff = this.#reconnect.initialMs;
       const outcome = await this.#serve(connection);
       if (outcome.kind === 'session-end') {

@@ -276,6 +276,35 @@ test('a peer facing a misbehaving coordinator: aborts the round on a forged rela
   t.deepEqual(summary.rounds, [{ round: 0, ok: false, included: false, code: 'ERR_NOT_NEIGHBOUR' }]);
 });
 
+test('stop() while a dial is in flight: the new connection is closed and run() resolves', async (t) => {
+  const w = world('stop-during-dial', 3, 2);
+  const listener = await new MemoryTransport(w.network).listen({ identity: w.coordinatorId, sessionId: w.session.digest, isAllowed: () => true, heartbeatMs: 0 });
+  t.teardown(() => listener.close());
+  const closed = new Promise<CloseInfo>((resolve) => listener.onConnection((conn) => conn.onClose(resolve)));
+  const real = new MemoryTransport(w.network);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let dialing!: () => void;
+  const dialed = new Promise<void>((resolve) => (dialing = resolve));
+  const slow = Object.assign(Object.create(real) as MemoryTransport, {
+    dial: async (...args: Parameters<MemoryTransport['dial']>) => {
+      dialing();
+      await gate;
+      return real.dial(...args);
+    },
+  });
+  const p = new Peer({
+    transport: slow, address: listener.address, session: w.session, identity: w.members[0]!, provider: provider(1),
+    reconnect: { initialMs: 20, maxMs: 100 }, limits: { heartbeatMs: 0 },
+  });
+  const running = p.run();
+  await dialed;
+  p.stop();
+  release();
+  t.deepEqual(await running, { rounds: [] });
+  t.is((await closed).code, CloseCodes.NORMAL);
+});
+
 test('harmless refusals are strikes; more than maxStrikes in a round cut the member off', async (t) => {
   const w = world('strikes', 4, 2);
   const { c, events } = coordinator(w, 1, { maxStrikes: 2 });

@@ -105,23 +105,33 @@ export function fwht(x: Float64Array, scale = 1): void {
     x[0] = x[0]! * scale;
     return;
   }
-  const passes: { h: number; radix: 2 | 4 | 8 }[] = [];
-  let h = 1;
-  for (; h * 8 <= n; h *= 8) passes.push({ h, radix: 8 });
-  if (h * 4 === n) passes.push({ h, radix: 4 });
-  else if (h * 2 === n) passes.push({ h, radix: 2 });
-  const run = (k: number, from: number, to: number) => {
-    const { h, radix } = passes[k]!;
-    const s = k === passes.length - 1 ? scale : 1;
+  runPasses(n, 1, 8, (h, radix, from, to, last) => {
+    const s = last ? scale : 1;
     if (radix === 8) radix8(x, from, to, h, s);
     else if (radix === 4) radix4(x, from, to, h, s);
     else radix2(x, from, to, h, s);
-  };
+  });
+}
+
+/**
+ * The pass schedule of a Walsh–Hadamard transform over n entries from level log2(h0) on: passes of
+ * `radix` (4 or 8) while they fit, then one radix-4 or radix-2 pass for the levels left; the passes whose
+ * butterflies span at most 2^15 entries run block by block while the block is in cache, the rest over
+ * the whole array. `run(h, radix, from, to, last)` does one pass over [from, to); `last` marks the final
+ * pass (where a scale is folded in). Shared by {@link fwht} and the WebAssembly encoder.
+ */
+export function runPasses(n: number, h0: number, radix: 4 | 8, run: (h: number, radix: 2 | 4 | 8, from: number, to: number, last: boolean) => void): void {
+  const passes: { h: number; radix: 2 | 4 | 8 }[] = [];
+  let h = h0;
+  for (; h * radix <= n; h *= radix) passes.push({ h, radix });
+  if (h * 4 === n) passes.push({ h, radix: 4 });
+  else if (h * 2 === n) passes.push({ h, radix: 2 });
   const block = Math.min(n, FWHT_BLOCK);
   let inBlock = 0;
   while (inBlock < passes.length && passes[inBlock]!.h * passes[inBlock]!.radix <= block) inBlock++;
-  for (let base = 0; base < n; base += block) for (let k = 0; k < inBlock; k++) run(k, base, base + block);
-  for (let k = inBlock; k < passes.length; k++) run(k, 0, n);
+  const one = (k: number, from: number, to: number) => run(passes[k]!.h, passes[k]!.radix, from, to, k === passes.length - 1);
+  for (let base = 0; base < n; base += block) for (let k = 0; k < inBlock; k++) one(k, base, base + block);
+  for (let k = inBlock; k < passes.length; k++) one(k, 0, n);
 }
 
 /** In place: x ← H·D·x/√n. */

@@ -25,6 +25,7 @@ import {
   I32_ADD, I32_GE_U, I32_SHL, LOCAL_GET, LOCAL_SET, LOCAL_TEE, LOOP, V128, V128_AND, V128_LOAD, V128_LOAD64_ZERO, V128_STORE,
   V128_STORE64_LANE0, assembleModule, f64c, fn, i32c, instantiateKernels,
 } from '@tessera/crypto';
+import { runPasses } from './hadamard.js';
 
 const get = (i: number) => [LOCAL_GET, i];
 const set = (i: number) => [LOCAL_SET, i];
@@ -121,8 +122,6 @@ interface Exports {
 /** Smallest and largest n_pad the kernels take (the JavaScript path serves the rest). */
 export const KERNEL_MIN_DIM = 16;
 export const KERNEL_MAX_DIM = 2 ** 24;
-/** Passes whose butterflies span at most this many entries (256 KiB) run block by block. */
-const BLOCK_ENTRIES = 1 << 15;
 
 /**
  * The encoder's work space for one n_pad: x (f64), the noise z (f64), the rounding words u and the
@@ -156,26 +155,9 @@ export class EncodeWorkspace {
    * log2 n is odd, the scale folded into the last pass; passes within 2^15 entries block by block.
    */
   fwhtFromLevel2(scale: number): void {
-    const n = this.n;
-    const passes: { h: number; radix: 2 | 4 }[] = [];
-    let h = 4;
-    for (; h * 4 <= n; h *= 4) passes.push({ h, radix: 4 });
-    if (h * 2 === n) passes.push({ h, radix: 2 });
-    if (passes.length === 0) {
-      // n = 4: nothing left but the scale.
-      for (let i = 0; i < n; i++) this.x[i] = this.x[i]! * scale;
-      return;
-    }
-    const run = (k: number, from: number, to: number) => {
-      const { h, radix } = passes[k]!;
-      const s = k === passes.length - 1 ? scale : 1;
-      (radix === 4 ? this.#k.radix4 : this.#k.radix2)(8 * from, 8 * (to - from), 8 * h, s);
-    };
-    const block = Math.min(n, BLOCK_ENTRIES);
-    let inBlock = 0;
-    while (inBlock < passes.length && passes[inBlock]!.h * passes[inBlock]!.radix <= block) inBlock++;
-    for (let base = 0; base < n; base += block) for (let k = 0; k < inBlock; k++) run(k, base, base + block);
-    for (let k = inBlock; k < passes.length; k++) run(k, 0, n);
+    // n ≥ 16: at least one pass remains, and the last carries the scale.
+    runPasses(this.n, 4, 4, (h, radix, from, to, last) =>
+      (radix === 4 ? this.#k.radix4 : this.#k.radix2)(8 * from, 8 * (to - from), 8 * h, last ? scale : 1));
   }
 
   /** One rounding attempt over x with noise z and words u into out (low `bits` bits); returns Σ r². */

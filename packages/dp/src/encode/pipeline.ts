@@ -14,7 +14,7 @@ import { RandomWords } from '../noise/words.js';
 import { DiscreteGaussian, type NoiseSampler } from '../noise/gaussian.js';
 import { Skellam } from '../noise/poisson.js';
 import { fwht, rotationSigns, unrotate } from './hadamard.js';
-import { conditionalRoundKernel, conditionalRoundToRing, l2Norm, MAX_ROUNDING_ATTEMPTS } from './rounding.js';
+import { conditionalRoundKernel, conditionalRoundToRing, l2Norm, MAX_ROUNDING_ATTEMPTS, nearestToRing } from './rounding.js';
 import { KERNEL_MAX_DIM, KERNEL_MIN_DIM, encodeWorkspace } from './kernels.js';
 import type { EncodingParams } from './params.js';
 
@@ -121,26 +121,27 @@ export function encodeUpdate(update: Float32Array | Float64Array, params: Encodi
     const norm = normFrom(s0, update);
     fwht(x, scaleFor(norm, params));
     const out = new Uint32Array(n);
-    // The noise: drawn now into r with the sampler's own fill loop, given in advance (opts.noise), or none
-    // (then r itself, all zeros: the scratch buffers are zeroed after every call).
-    let z: Float64Array | Int32Array = r;
-    if (opts.addNoise !== false) {
-      if (opts.noise !== undefined) z = opts.noise;
-      else (opts.sampler ?? createNoiseSampler(params, words)).fill(r);
-    }
-    let attempts = 1;
-    if (opts.randomizedRounding === false) {
-      const mask = params.bits === 32 ? 0xffffffff : 2 ** params.bits - 1;
-      for (let i = 0; i < n; i++) out[i] = ((Math.round(x[i]!) + z[i]!) >>> 0) & mask;
-    } else {
-      attempts = conditionalRoundToRing(x, params.roundedNormBound, words, z, params.bits, out, opts.maxRoundingAttempts ?? MAX_ROUNDING_ATTEMPTS);
-    }
+    const z = noiseFor(r, params, opts, words);
+    const attempts = opts.randomizedRounding === false
+      ? nearestToRing(x, z, params.bits, out)
+      : conditionalRoundToRing(x, params.roundedNormBound, words, z, params.bits, out, opts.maxRoundingAttempts ?? MAX_ROUNDING_ATTEMPTS);
     return { words: out, norm, clipped: norm > params.l2Clip, roundingAttempts: attempts };
   } finally {
     // Also on failure (a non-finite entry, a sampler or rounding error): the next call relies on zeros.
     x.fill(0);
     r.fill(0);
   }
+}
+
+/**
+ * This encoding's noise: drawn now into `scratch` with the sampler's own fill loop, the vector given in
+ * advance (opts.noise), or none (then `scratch` itself, all zeros: scratch space is zeroed after every call).
+ */
+function noiseFor(scratch: Float64Array, params: EncodingParams, opts: EncodeOptions, words: RandomWords): Float64Array | Int32Array {
+  if (opts.addNoise === false) return scratch;
+  if (opts.noise !== undefined) return opts.noise;
+  (opts.sampler ?? createNoiseSampler(params, words)).fill(scratch);
+  return scratch;
 }
 
 /** Throws if the update has a non-finite entry (after a sum of squares came out non-finite). */
@@ -186,17 +187,11 @@ function encodeWithKernels(
     if (!Number.isFinite(s0)) checkFinite(update);
     const norm = normFrom(s0, update);
     ws.fwhtFromLevel2(scaleFor(norm, params));
-    if (opts.addNoise !== false) {
-      if (opts.noise !== undefined) ws.z.set(opts.noise);
-      else (opts.sampler ?? createNoiseSampler(params, words)).fill(ws.z);
-    }
-    let attempts = 1;
-    if (opts.randomizedRounding === false) {
-      const mask = params.bits === 32 ? 0xffffffff : 2 ** params.bits - 1;
-      for (let i = 0; i < ws.n; i++) ws.out[i] = ((Math.round(x[i]!) + ws.z[i]!) >>> 0) & mask;
-    } else {
-      attempts = conditionalRoundKernel(ws, params.roundedNormBound, words, params.bits, opts.maxRoundingAttempts ?? MAX_ROUNDING_ATTEMPTS);
-    }
+    const z = noiseFor(ws.z, params, opts, words);
+    if (z !== ws.z) ws.z.set(z);
+    const attempts = opts.randomizedRounding === false
+      ? nearestToRing(x, ws.z, params.bits, ws.out)
+      : conditionalRoundKernel(ws, params.roundedNormBound, words, params.bits, opts.maxRoundingAttempts ?? MAX_ROUNDING_ATTEMPTS);
     return { words: ws.out.slice(), norm, clipped: norm > params.l2Clip, roundingAttempts: attempts };
   } finally {
     ws.wipe();

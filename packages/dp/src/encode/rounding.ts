@@ -131,6 +131,17 @@ export function conditionalRoundToRing(
 }
 
 /**
+ * Rounding to nearest (no randomization, no norm condition) straight into the ring with noise: for
+ * exact round-trip tests only (`randomizedRounding: false`). Returns 1 (one attempt).
+ */
+export function nearestToRing(x: Float64Array, noise: Float64Array | Int32Array, bits: number, out: Uint32Array): number {
+  if (out.length !== x.length || noise.length !== x.length) throw new RangeError(`out and noise must have ${x.length} entries`);
+  const mask = aint(bits, 'bits', 1, 32) === 32 ? 0xffffffff : 2 ** bits - 1;
+  for (let i = 0; i < x.length; i++) out[i] = ((Math.round(x[i]!) + noise[i]!) >>> 0) & mask;
+  return 1;
+}
+
+/**
  * {@link conditionalRoundToRing} on an {@link EncodeWorkspace} (x, noise z and output in WebAssembly
  * memory) with the SIMD rounding kernel: the same decisions from the same words, bit for bit.
  */
