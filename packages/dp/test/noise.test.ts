@@ -296,6 +296,12 @@ test('envelope table: the WebAssembly kernel draws exactly the JavaScript loop\'
       const diff = a.findIndex((v, i) => v !== b[i]);
       t.is(diff, -1, `σ² = ${s2}, fill of ${n}: first difference at ${diff}`);
     }
+    for (const n of [4096, 9000]) {
+      const a = new Float64Array(n), b = new Int32Array(n);
+      k.table.fillDifference(a);
+      j.table.fillDifference(b);
+      t.true(a.every((v, i) => v === b[i]), `σ² = ${s2}, difference fill of ${n}`);
+    }
     t.is(k.stats.iterations, j.stats.iterations);
     t.is(k.stats.slowPaths, j.stats.slowPaths);
     if (cut !== undefined) {

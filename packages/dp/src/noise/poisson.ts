@@ -148,7 +148,13 @@ export class Poisson {
     this.#tBig = t;
     this.#w = Number(w);
     this.#lpm = this.#mu === 0 ? 0 : logPoisson(this.#m, this.#mu);
-    const K = options.tableCut ?? Math.ceil(10 * Math.sqrt(this.#mu)) + this.#w + 2; // ≈ 10 sd: tail proposals ≈ 0.2%, resolved by the tail fast path
+    // Window half-width: at least ≈ 10 sd (K0), widened to fill the table's power-of-two bucket count
+    // (the buckets exist anyway; each doubling of the margin beyond the envelope cuts tail proposals,
+    // which finish in JavaScript, by a factor e^(−ΔK/t)): 2K + 2 = M = the least power of two ≥ 2·K0 + 2.
+    const K0 = Math.ceil(10 * Math.sqrt(this.#mu)) + this.#w + 2;
+    let M = 1;
+    while (M < 2 * K0 + 2) M *= 2;
+    const K = options.tableCut ?? (M <= TABLE_MAX_ENTRIES ? M / 2 - 1 : K0);
     this.#fast = options.table !== false && this.#mu > 0 && 2 * K + 2 <= TABLE_MAX_ENTRIES ? new EnvelopeTable(this.#target(K), this.#words, this.stats) : null;
     const R = Math.min(Math.ceil(12 * this.#t), (ACCEPT_TABLE_MAX >> 1) - 1);
     this.#tableLo = Math.max(0, this.#m - R);
@@ -278,6 +284,23 @@ export class Poisson {
       this.stats.samples += out.length;
     } else fillChecked(this, out);
   }
+
+  /** out[j] = X_j − Y_j for independent X, Y ~ Poisson(μ): the symmetric Skellam. */
+  fillDifference(out: Int32Array | Float64Array): void {
+    if (!(out instanceof Int32Array || out instanceof Float64Array)) throw new TypeError('out must be an Int32Array or a Float64Array');
+    if (this.#fast) {
+      this.#fast.fillDifference(out);
+      this.stats.samples += 2 * out.length;
+      return;
+    }
+    // The rejection method, one pair at a time.
+    const ints = out instanceof Int32Array;
+    for (let i = 0; i < out.length; i++) {
+      const v = this.sample() - this.sample();
+      if (ints && (v > 0x7fffffff || v < -0x80000000)) throw new RangeError(`out: sample ${v} does not fit an Int32Array; use a Float64Array`);
+      out[i] = v;
+    }
+  }
 }
 
 /**
@@ -312,22 +335,8 @@ export class Skellam implements NoiseSampler {
     return this.#poisson.sample() - this.#poisson.sample();
   }
 
-  /** Fills `out` with P₁ − P₂, drawing the Poisson values in blocks of 4096. */
+  /** Fills `out` with P₁ − P₂ (Poisson.fillDifference: per window of 2048 values, the P₁ then the P₂). */
   fill(out: Int32Array | Float64Array): void {
-    if (!(out instanceof Int32Array || out instanceof Float64Array)) throw new TypeError('out must be an Int32Array or a Float64Array');
-    // P₁ and P₂ in chunks of 2^15 (long enough for the table's WebAssembly kernel), then the difference.
-    const a = new Float64Array(Math.min(32768, out.length)), b = new Float64Array(a.length);
-    const ints = out instanceof Int32Array;
-    for (let o = 0; o < out.length; o += a.length) {
-      const n = Math.min(a.length, out.length - o);
-      const pa = n === a.length ? a : a.subarray(0, n), pb = n === b.length ? b : b.subarray(0, n);
-      this.#poisson.fill(pa);
-      this.#poisson.fill(pb);
-      for (let i = 0; i < n; i++) {
-        const v = pa[i]! - pb[i]!;
-        if (ints && (v > 0x7fffffff || v < -0x80000000)) throw new RangeError(`out: sample ${v} does not fit an Int32Array; use a Float64Array`);
-        out[o + i] = v;
-      }
-    }
+    this.#poisson.fillDifference(out);
   }
 }

@@ -10,7 +10,9 @@
  *     otherwise stop: a rare event (a tail proposal, or an undecided acceptance) that the caller
  *     finishes in JavaScript with the proposal's words, which end at the returned position.
  *
- *   run(p, wend, out, count, W, shift, tail, m, lowMask, lo, rec) → samples written (f64 at out)
+ *   run(p, wend, out, count, W, shift, tail, m, lowMask, lo, rec, subtract) → samples written (f64 at
+ *   out; with subtract ≠ 0 each sample is subtracted from the value already there: a Skellam window is
+ *   one Poisson run, then a second one subtracting)
  *   header (bytes 0–11): [0] the next word's byte offset, [4] 1 if it stopped at a rare event,
  *   [8] proposals drawn in this call.
  *
@@ -23,12 +25,13 @@
  * @module
  */
 import {
-  BLOCK, BR, BR_IF, EMPTY, END, I32, I32_ADD, I32_GE_U, LOCAL_GET, LOCAL_SET, LOCAL_TEE, LOOP, assembleModule, fn, i32c,
+  BLOCK, BR, BR_IF, EMPTY, END, F64, I32, I32_ADD, I32_GE_U, LOCAL_GET, LOCAL_SET, LOCAL_TEE, LOOP, assembleModule, fn, i32c,
 } from '@tessera/crypto';
 
 const I32_LOAD = (offset: number) => [0x28, 2, offset];
 const I32_STORE = (offset: number) => [0x36, 2, offset];
-const F64_STORE = [0x39, 3, 0];
+const F64_LOAD = [0x2b, 3, 0], F64_STORE = [0x39, 3, 0];
+const F64_SUB = 0xa1, SELECT = 0x1b;
 const I32_EQ = 0x46, I32_GT_U = 0x4b, I32_AND = 0x71, I32_XOR = 0x73, I32_SHL = 0x74, I32_SHR_S = 0x75, I32_SHR_U = 0x76, I32_SUB = 0x6b;
 const F64_CONVERT_I32_S = 0xb7;
 
@@ -43,14 +46,14 @@ export const REC_AT = OUT_AT + 8 * OUT_SAMPLES;
 export const KERNEL_MIN_FILL = 4096;
 
 export interface SamplerExports {
-  run(p: number, wend: number, out: number, count: number, W: number, shift: number, tail: number, m: number, lowMask: number, lo: number, rec: number): number;
+  run(p: number, wend: number, out: number, count: number, W: number, shift: number, tail: number, m: number, lowMask: number, lo: number, rec: number, subtract: number): number;
 }
 
 function samplerRun() {
-  // Params: 0 p, 1 wend, 2 out, 3 count, 4 W, 5 shift, 6 tail, 7 m, 8 lowMask, 9 lo, 10 rec.
-  // Locals: 11 j, 12 w0, 13 bucket, 14 v, 15 r, 16 self, 17 alias, 18 i, 19 iterations.
-  const [P, WEND, OUT, COUNT, WW, SHIFT, TAIL, M, LOWMASK, LO, REC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-  const [J, W0, BUCKET, V, R, SELF, ALIAS, IX, ITER] = [11, 12, 13, 14, 15, 16, 17, 18, 19];
+  // Params: 0 p, 1 wend, 2 out, 3 count, 4 W, 5 shift, 6 tail, 7 m, 8 lowMask, 9 lo, 10 rec, 11 subtract.
+  // Locals: 12 j, 13 w0, 14 bucket, 15 v, 16 r, 17 self, 18 alias, 19 i, 20 iterations (i32); 21 value (f64).
+  const [P, WEND, OUT, COUNT, WW, SHIFT, TAIL, M, LOWMASK, LO, REC, SUB] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const [J, W0, BUCKET, V, R, SELF, ALIAS, IX, ITER, VALUE] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
   const get = (i: number) => [LOCAL_GET, i];
   const set = (i: number) => [LOCAL_SET, i];
   const finish = (status: number) => [
@@ -60,7 +63,7 @@ function samplerRun() {
     ...get(J),
   ];
   // Inside the loop: depth 0 = the loop (next proposal), 1 = $done, 2 = $event.
-  return fn('run', Array<number>(11).fill(I32), [I32], [[9, I32]], [
+  return fn('run', Array<number>(12).fill(I32), [I32], [[9, I32], [1, F64]], [
     BLOCK, EMPTY, // $event
     BLOCK, EMPTY, // $done
     LOOP, EMPTY,
@@ -81,9 +84,13 @@ function samplerRun() {
     ...get(W0), ...get(LOWMASK), I32_AND, ...i32c(1), I32_ADD,
     ...get(R), ...get(SELF), ...i32c(2), I32_SHL, I32_ADD, ...I32_LOAD(12), ...get(M), I32_SHR_U,
     I32_GT_U, BR_IF, 2,
-    // Accept: out[j] = lo + i (as f64); j += 1.
-    ...get(OUT), ...get(J), ...i32c(3), I32_SHL, I32_ADD,
-    ...get(LO), ...get(IX), I32_ADD, F64_CONVERT_I32_S, ...F64_STORE,
+    // Accept: out[j] = lo + i, or out[j] − (lo + i) when subtracting (as f64); j += 1.
+    ...get(LO), ...get(IX), I32_ADD, F64_CONVERT_I32_S, ...set(VALUE),
+    ...get(OUT), ...get(J), ...i32c(3), I32_SHL, I32_ADD, LOCAL_TEE, R, // r is free now: the address
+    ...get(R), ...F64_LOAD, ...get(VALUE), F64_SUB,
+    ...get(VALUE),
+    ...get(SUB), SELECT,
+    ...F64_STORE,
     ...get(J), ...i32c(1), I32_ADD, ...set(J),
     BR, 0,
     END, // loop

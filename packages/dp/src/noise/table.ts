@@ -40,8 +40,8 @@ import { instantiateKernels } from '@tessera/crypto';
 import { KERNEL_MIN_FILL, WORD_BUFFER, OUT_AT, OUT_SAMPLES, REC_AT, SAMPLER_MODULE, WORDS_AT, WORDS_END, type SamplerExports } from './table-kernel.js';
 
 /** A rare value (a tail sample) must fit the output array. */
-function checked(value: number, out: Float64Array | Int32Array): number {
-  if (out instanceof Int32Array && (value > 0x7fffffff || value < -0x80000000))
+function checked(value: number, ints: boolean): number {
+  if (ints && (value > 0x7fffffff || value < -0x80000000))
     throw new RangeError(`out: sample ${value} does not fit an Int32Array; use a Float64Array`);
   return value;
 }
@@ -227,11 +227,11 @@ export class EnvelopeTable {
   fill(out: Float64Array | Int32Array): void {
     if (!(out instanceof Float64Array || out instanceof Int32Array)) throw new TypeError('out must be an Int32Array or a Float64Array');
     if (this.#simd && out.length >= KERNEL_MIN_FILL) this.#fillKernel(out);
-    else this.#fillJs(out);
+    else this.#fillJs(out, out instanceof Int32Array);
   }
 
   /** The JavaScript loop (the reference the kernel is tested against, and the path for short fills). */
-  #fillJs(out: Float64Array | Int32Array): void {
+  #fillJs(out: Float64Array | Int32Array, ints: boolean): void {
     const words = this.#words;
     const W = this.#W, lo = this.#target.lo, shift = this.#shift, tail = this.#tailIndex;
     const rec = this.#rec;
@@ -270,7 +270,7 @@ export class EnvelopeTable {
         }
         const got = this.#rare(w0, i, r, self);
         if (got !== undefined) {
-          value = checked(got, out);
+          value = checked(got, ints);
           break;
         }
       }
@@ -302,19 +302,63 @@ export class EnvelopeTable {
    * same order, same samples as {@link #fillJs} (the tests check it), about twice as fast.
    */
   #fillKernel(out: Float64Array | Int32Array): void {
+    const window = this.#window();
+    for (let j = 0; j < out.length; j += OUT_SAMPLES) {
+      const want = Math.min(OUT_SAMPLES, out.length - j);
+      this.#kernelWindow(want, false, out instanceof Int32Array);
+      out.set(window.subarray(0, want), j);
+    }
+  }
+
+  /**
+   * out[j] = X_j − Y_j for independent samples X, Y of this table (the Skellam noise from two Poisson
+   * tables' worth of draws): per window of {@link OUT_SAMPLES}, the X's, then the Y's. The JavaScript path
+   * (short fills, or simd off) draws in the same order, so both give the same values.
+   */
+  fillDifference(out: Float64Array | Int32Array): void {
+    if (!(out instanceof Float64Array || out instanceof Int32Array)) throw new TypeError('out must be an Int32Array or a Float64Array');
+    const ints = out instanceof Int32Array;
+    if (this.#simd && out.length >= KERNEL_MIN_FILL) {
+      const window = this.#window();
+      for (let j = 0; j < out.length; j += OUT_SAMPLES) {
+        const want = Math.min(OUT_SAMPLES, out.length - j);
+        this.#kernelWindow(want, false, ints);
+        this.#kernelWindow(want, true, ints);
+        out.set(window.subarray(0, want), j);
+      }
+      return;
+    }
+    const a = new Float64Array(Math.min(OUT_SAMPLES, out.length)), b = new Float64Array(a.length);
+    for (let j = 0; j < out.length; j += a.length) {
+      const n = Math.min(a.length, out.length - j);
+      const pa = a.subarray(0, n), pb = b.subarray(0, n);
+      this.#fillJs(pa, ints);
+      this.#fillJs(pb, ints);
+      for (let i = 0; i < n; i++) out[j + i] = pa[i]! - pb[i]!;
+    }
+  }
+
+  /** The kernel's output window, as f64 (the kernel is created on first use). */
+  #window(): Float64Array {
     const k = (this.#kernel ??= this.#makeKernel());
+    return k.f64.subarray(OUT_AT / 8, OUT_AT / 8 + OUT_SAMPLES);
+  }
+
+  /**
+   * Fills (or, subtracting, subtracts from) the first `want` entries of the output window with the
+   * kernel, refilling its words and finishing each rare event in JavaScript.
+   */
+  #kernelWindow(want: number, subtract: boolean, ints: boolean): void {
+    const k = this.#kernel!;
     const { ex, u32, f64 } = k;
     const W = this.#W, shift = this.#shift, lo = this.#target.lo, tail = this.#tailIndex;
-    let j = 0;
-    while (j < out.length) {
+    let pos = 0;
+    while (pos < want) {
       if (k.p === WORDS_END) {
         this.#words.fillU32(u32.subarray(WORDS_AT / 4, WORDS_END / 4));
         k.p = WORDS_AT;
       }
-      const want = Math.min(OUT_SAMPLES, out.length - j);
-      const got = ex.run(k.p, WORDS_END, OUT_AT, want, W, shift, tail, 32 - shift, 2 ** shift - 1, lo, REC_AT);
-      out.set(f64.subarray(OUT_AT / 8, OUT_AT / 8 + got), j);
-      j += got;
+      pos += ex.run(k.p, WORDS_END, OUT_AT + 8 * pos, want - pos, W, shift, tail, 32 - shift, 2 ** shift - 1, lo, REC_AT, subtract ? 1 : 0);
       k.p = u32[0]!;
       this.#stats.iterations += u32[2]!;
       if (u32[1] === 1) {
@@ -325,15 +369,17 @@ export class EnvelopeTable {
         const alias = u32[REC_AT / 4 + r + 1]!;
         const i = alias ^ ((bucket ^ alias) & self);
         const value = this.#rare(w0, i, r, self);
-        if (value !== undefined) out[j++] = checked(value, out);
+        if (value !== undefined) {
+          const at = OUT_AT / 8 + pos++;
+          f64[at] = subtract ? f64[at]! - checked(value, ints) : checked(value, ints);
+        }
       }
     }
   }
 
   #makeKernel(): { ex: SamplerExports; u32: Uint32Array; f64: Float64Array; p: number } {
-    const bytes = REC_AT + 4 * this.#rec.length + (WORDS_END - WORDS_AT) + 8 * OUT_SAMPLES;
     // Words and the output window sit below the table so that their offsets do not depend on its size.
-    const { buffer, exports } = instantiateKernels<SamplerExports>(SAMPLER_MODULE, Math.ceil(bytes / 65536));
+    const { buffer, exports } = instantiateKernels<SamplerExports>(SAMPLER_MODULE, Math.ceil((REC_AT + 4 * this.#rec.length) / 65536));
     const u32 = new Uint32Array(buffer);
     u32.set(this.#rec, REC_AT / 4);
     return { ex: exports, u32, f64: new Float64Array(buffer), p: WORDS_END };
