@@ -77,24 +77,15 @@ export function conditionalRound(
   x: Float64Array, bound: number, rng: RandomSource | RandomWords, out: Float64Array, maxAttempts = MAX_ROUNDING_ATTEMPTS,
 ): number {
   if (out.length !== x.length) throw new RangeError(`out must have ${x.length} entries, got ${out.length}`);
-  aint(maxAttempts, 'maxAttempts', 1, 1e9);
-  const words = rng instanceof RandomWords ? rng : new RandomWords(rng);
-  const bound2 = bound * bound;
-  const u = new Uint32Array(Math.min(16384, x.length));
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  return roundInChunks(x, bound, rng, maxAttempts, (o, u) => {
     let s = 0;
-    for (let o = 0; o < x.length; o += u.length) {
-      const n = Math.min(u.length, x.length - o);
-      words.fillU32(n === u.length ? u : u.subarray(0, n));
-      for (let j = 0; j < n; j++) {
-        const r = randomizedRound(x[o + j]!, u[j]!);
-        out[o + j] = r;
-        s += r * r;
-      }
+    for (let j = 0; j < u.length; j++) {
+      const r = randomizedRound(x[o + j]!, u[j]!);
+      out[o + j] = r;
+      s += r * r;
     }
-    if (s <= bound2) return attempt;
-  }
-  throw roundingFailed(maxAttempts, bound);
+    return s;
+  });
 }
 
 /**
@@ -107,27 +98,44 @@ export function conditionalRoundToRing(
   maxAttempts = MAX_ROUNDING_ATTEMPTS,
 ): number {
   if (out.length !== x.length || noise.length !== x.length) throw new RangeError(`out and noise must have ${x.length} entries`);
-  aint(bits, 'bits', 1, 32);
+  const mask = aint(bits, 'bits', 1, 32) === 32 ? 0xffffffff : 2 ** bits - 1;
+  return roundInChunks(x, bound, rng, maxAttempts, (o, u) => {
+    let s = 0;
+    for (let j = 0; j < u.length; j++) {
+      const r = randomizedRound(x[o + j]!, u[j]!);
+      s += r * r;
+      // ToUint32 (>>> 0) is exact reduction mod 2^32 of an integer-valued double; 2^b divides 2^32.
+      out[o + j] = ((r + noise[o + j]!) >>> 0) & mask;
+    }
+    return s;
+  });
+}
+
+/**
+ * The conditional loop: `attempt()` rounds once, drawing its own words, and returns Σ r²; repeated until
+ * that is at most bound², at most `maxAttempts` times.
+ */
+function untilWithin(bound: number, maxAttempts: number, attempt: () => number): number {
   aint(maxAttempts, 'maxAttempts', 1, 1e9);
-  const words = rng instanceof RandomWords ? rng : new RandomWords(rng);
-  const mask = bits === 32 ? 0xffffffff : 2 ** bits - 1;
   const bound2 = bound * bound;
+  for (let a = 1; a <= maxAttempts; a++) if (attempt() <= bound2) return a;
+  throw roundingFailed(maxAttempts, bound);
+}
+
+/** {@link untilWithin} over x in chunks of 16 384 coordinates, each with its 32-bit words drawn first. */
+function roundInChunks(
+  x: Float64Array, bound: number, rng: RandomSource | RandomWords, maxAttempts: number, chunk: (offset: number, u: Uint32Array) => number,
+): number {
+  const words = rng instanceof RandomWords ? rng : new RandomWords(rng);
   const u = new Uint32Array(Math.min(16384, x.length));
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  return untilWithin(bound, maxAttempts, () => {
     let s = 0;
     for (let o = 0; o < x.length; o += u.length) {
       const n = Math.min(u.length, x.length - o);
-      words.fillU32(n === u.length ? u : u.subarray(0, n));
-      for (let j = 0; j < n; j++) {
-        const r = randomizedRound(x[o + j]!, u[j]!);
-        s += r * r;
-        // ToUint32 (>>> 0) is exact reduction mod 2^32 of an integer-valued double; 2^b divides 2^32.
-        out[o + j] = ((r + noise[o + j]!) >>> 0) & mask;
-      }
+      s += chunk(o, words.fillU32(n === u.length ? u : u.subarray(0, n)));
     }
-    if (s <= bound2) return attempt;
-  }
-  throw roundingFailed(maxAttempts, bound);
+    return s;
+  });
 }
 
 /**
@@ -147,13 +155,10 @@ export function nearestToRing(x: Float64Array, noise: Float64Array | Int32Array,
  */
 export function conditionalRoundKernel(ws: EncodeWorkspace, bound: number, words: RandomWords, bits: number, maxAttempts = MAX_ROUNDING_ATTEMPTS): number {
   aint(bits, 'bits', 1, 32);
-  aint(maxAttempts, 'maxAttempts', 1, 1e9);
-  const bound2 = bound * bound;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  return untilWithin(bound, maxAttempts, () => {
     words.fillU32(ws.u);
-    if (ws.round(bits) <= bound2) return attempt;
-  }
-  throw roundingFailed(maxAttempts, bound);
+    return ws.round(bits);
+  });
 }
 
 /**
