@@ -6,9 +6,8 @@
  * @module
  */
 import { toHex } from '@tessera/crypto';
-import { AuditError } from './errors.js';
-import { readTranscriptFile, scanTranscript } from './reader.js';
-import { fileBlobLoader, unreadableReport, verifyTranscriptBytes, type BlobLoader, type Failure, type IntegrityReport, type RosterPin, type Unverifiable } from './verify.js';
+import { scanTranscript } from './reader.js';
+import { fileBlobLoader, readTranscriptOrFailure, verifyTranscriptBytes, type BlobLoader, type Failure, type IntegrityReport, type RosterPin, type Unverifiable } from './verify.js';
 import {
   CHECK_IDS, buildModel, checkBothShares, checkPrivacy, checkStageOrder, checkSum, checkSurvivorSet, checkUpdate, notCheckableResult,
   type CheckId, type CheckResult, type PrivacyFigures,
@@ -100,16 +99,9 @@ export interface AuditReport {
  * process.exitCode = report.ok ? 0 : 1;
  */
 export async function auditTranscript(dir: string, options: AuditOptions = {}): Promise<AuditReport> {
-  if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('dir must be a non-empty path string');
-  let bytes: Uint8Array;
-  try {
-    bytes = await readTranscriptFile(dir);
-  } catch (e) {
-    if (!(e instanceof AuditError)) throw e;
-    // Unreadable: the integrity failure says why (read once, not again through verifyIntegrity).
-    return assemble(unreadableReport(e), undefined);
-  }
-  return auditTranscriptBytes(bytes, fileBlobLoader(dir), options);
+  const bytes = await readTranscriptOrFailure(dir);
+  // Unreadable: the integrity failure says why (read once, not again through verifyIntegrity).
+  return bytes instanceof Uint8Array ? auditTranscriptBytes(bytes, fileBlobLoader(dir), options) : assemble(bytes, undefined);
 }
 
 const verifyOptions = (o: AuditOptions) => ({

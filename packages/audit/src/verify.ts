@@ -135,15 +135,22 @@ export function unreadableReport(e: AuditError): IntegrityReport {
  * if (!report.ok) process.exitCode = 1;
  */
 export async function verifyIntegrity(dir: string, options: VerifyOptions = {}): Promise<IntegrityReport> {
+  const bytes = await readTranscriptOrFailure(dir);
+  return bytes instanceof Uint8Array ? verifyTranscriptBytes(bytes, fileBlobLoader(dir), options) : bytes;
+}
+
+/**
+ * The bytes of the transcript in `dir`, or, when they cannot be read, the integrity report that says why
+ * ({@link unreadableReport}): verifyIntegrity and auditTranscript read the file once, through this.
+ */
+export async function readTranscriptOrFailure(dir: string): Promise<Uint8Array | IntegrityReport> {
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError('dir must be a non-empty path string');
-  let bytes: Uint8Array;
   try {
-    bytes = await readTranscriptFile(dir);
+    return await readTranscriptFile(dir);
   } catch (e) {
     if (!(e instanceof AuditError)) throw e;
     return unreadableReport(e);
   }
-  return verifyTranscriptBytes(bytes, fileBlobLoader(dir), options);
 }
 
 /**
