@@ -108,57 +108,87 @@ const shadeNote = (r: SimulationReport): string => {
 };
 const abortedClass = (r: SimulationReport) => (i: number) => (r.rounds[i]?.aborted !== null ? 'aborted' : undefined);
 
-function aucFigure(r: SimulationReport, n: number): Figure {
-  const b = r.baseline;
+/**
+ * A per-round line chart of two model metrics (the first with the abort notes) and, when the run has a
+ * published baseline, that baseline as a dashed line, with its data table.
+ */
+function metricFigure(r: SimulationReport, n: number, o: {
+  readonly id: string;
+  /** The metric's name on the axis and in the baseline's label ('AUC', 'accuracy'). */
+  readonly metric: string;
+  readonly baseline: { readonly name: string; readonly value: number } | null;
+  /** [first, second]: label, values, colour and marker of each series. */
+  readonly series: readonly [MetricSeries, MetricSeries];
+  /** The series' order in the data table's columns. */
+  readonly tableOrder: readonly [0 | 1, 0 | 1];
+  readonly description: string;
+  /** The caption is lead + "Dashed: …" (with a baseline) + tail + the shading note. */
+  readonly lead: string;
+  readonly tail: string;
+}): Figure {
+  const b = o.baseline;
   const labels = roundLabels(r);
+  const [first, second] = o.series;
   const spec: PlotSpec = {
-    id: 'auc',
+    id: o.id,
     type: 'line',
     shade: abortedIdx(r),
     labels,
     titles: roundTitles(r),
-    description: 'Line chart of validation and test AUC per round' + (b ? `, with the baseline AUC ${fixed(b.auc)} as a dashed line.` : '.'),
+    description: o.description + (b ? `, with the baseline ${o.metric} ${fixed(b.value)} as a dashed line.` : '.'),
     datasets: [
-      { label: 'test AUC', data: r.rounds.map((l) => l.testAuc), color: PALETTE.blue, pointStyle: 'circle', notes: abortNotes(r) },
-      { label: 'validation AUC', data: r.rounds.map((l) => l.valAuc), color: PALETTE.green, pointStyle: 'rect' },
-      ...(b ? [{ label: `baseline AUC (${b.name})`, data: labels.map(() => b.auc), color: PALETTE.grey, dashed: true }] : []),
+      { label: first.label, data: first.values, color: first.color, pointStyle: first.pointStyle, notes: abortNotes(r) },
+      { label: second.label, data: second.values, color: second.color, pointStyle: second.pointStyle },
+      ...(b ? [{ label: `baseline ${o.metric} (${b.name})`, data: labels.map(() => b.value), color: PALETTE.grey, dashed: true }] : []),
     ],
     x: { title: 'round', type: 'category' },
-    y: { title: 'AUC', suggestedMin: 0.5, max: 1 },
+    y: { title: o.metric, suggestedMin: 0.5, max: 1 },
   };
-  const caption = `Area under the ROC curve of the global model after each round, on the validation and test sets.${b ? ` Dashed: ${b.name} (AUC ${fixed(b.auc)}).` : ''} Gaps are rounds without an evaluation.${shadeNote(r)}`;
+  const caption = `${o.lead}${b ? ` Dashed: ${b.name} (${o.metric} ${fixed(b.value)}).` : ''}${o.tail}${shadeNote(r)}`;
+  const columns = o.tableOrder.map((k) => o.series[k]);
   return chartFigure(spec, n, caption, {
-    headers: ['round', num('validation AUC'), num('test AUC'), ...(b ? [num('baseline AUC')] : [])],
-    rows: r.rounds.map((l) => [String(l.round), num(fixed(l.valAuc)), num(fixed(l.testAuc)), ...(b ? [num(fixed(b.auc))] : [])]),
+    headers: ['round', ...columns.map((c) => num(c.label)), ...(b ? [num(`baseline ${o.metric}`)] : [])],
+    rows: r.rounds.map((l, i) => [String(l.round), ...columns.map((c) => num(fixed(c.values[i]))), ...(b ? [num(fixed(b.value))] : [])]),
     rowClass: abortedClass(r),
   });
 }
 
-function accuracyFigure(r: SimulationReport, n: number): Figure {
-  const b = r.baseline;
-  const labels = roundLabels(r);
-  const spec: PlotSpec = {
-    id: 'accuracy',
-    type: 'line',
-    shade: abortedIdx(r),
-    labels,
-    titles: roundTitles(r),
-    description: 'Line chart of test accuracy and balanced accuracy per round' + (b ? `, with the baseline accuracy ${fixed(b.accuracy)} as a dashed line.` : '.'),
-    datasets: [
-      { label: 'test accuracy', data: r.rounds.map((l) => l.testAccuracy), color: PALETTE.blue, pointStyle: 'circle', notes: abortNotes(r) },
-      { label: 'balanced accuracy', data: r.rounds.map((l) => l.balancedAccuracy), color: PALETTE.orange, pointStyle: 'triangle' },
-      ...(b ? [{ label: `baseline accuracy (${b.name})`, data: labels.map(() => b.accuracy), color: PALETTE.grey, dashed: true }] : []),
+interface MetricSeries {
+  readonly label: string;
+  readonly values: readonly (number | null)[];
+  readonly color: string;
+  readonly pointStyle: 'circle' | 'rect' | 'triangle';
+}
+
+function aucFigure(r: SimulationReport, n: number): Figure {
+  return metricFigure(r, n, {
+    id: 'auc',
+    metric: 'AUC',
+    baseline: r.baseline ? { name: r.baseline.name, value: r.baseline.auc } : null,
+    series: [
+      { label: 'test AUC', values: r.rounds.map((l) => l.testAuc), color: PALETTE.blue, pointStyle: 'circle' },
+      { label: 'validation AUC', values: r.rounds.map((l) => l.valAuc), color: PALETTE.green, pointStyle: 'rect' },
     ],
-    x: { title: 'round', type: 'category' },
-    y: { title: 'accuracy', suggestedMin: 0.5, max: 1 },
-  };
-  const caption = `Test accuracy and balanced accuracy (the mean of per-class recalls, which is not flattered by class imbalance) after each round.${
-    b ? ` Dashed: ${b.name} (accuracy ${fixed(b.accuracy)}).` : ''
-  }${shadeNote(r)}`;
-  return chartFigure(spec, n, caption, {
-    headers: ['round', num('test accuracy'), num('balanced accuracy'), ...(b ? [num('baseline accuracy')] : [])],
-    rows: r.rounds.map((l) => [String(l.round), num(fixed(l.testAccuracy)), num(fixed(l.balancedAccuracy)), ...(b ? [num(fixed(b.accuracy))] : [])]),
-    rowClass: abortedClass(r),
+    tableOrder: [1, 0],
+    description: 'Line chart of validation and test AUC per round',
+    lead: 'Area under the ROC curve of the global model after each round, on the validation and test sets.',
+    tail: ' Gaps are rounds without an evaluation.',
+  });
+}
+
+function accuracyFigure(r: SimulationReport, n: number): Figure {
+  return metricFigure(r, n, {
+    id: 'accuracy',
+    metric: 'accuracy',
+    baseline: r.baseline ? { name: r.baseline.name, value: r.baseline.accuracy } : null,
+    series: [
+      { label: 'test accuracy', values: r.rounds.map((l) => l.testAccuracy), color: PALETTE.blue, pointStyle: 'circle' },
+      { label: 'balanced accuracy', values: r.rounds.map((l) => l.balancedAccuracy), color: PALETTE.orange, pointStyle: 'triangle' },
+    ],
+    tableOrder: [0, 1],
+    description: 'Line chart of test accuracy and balanced accuracy per round',
+    lead: 'Test accuracy and balanced accuracy (the mean of per-class recalls, which is not flattered by class imbalance) after each round.',
+    tail: '',
   });
 }
 
